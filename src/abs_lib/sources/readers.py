@@ -1,0 +1,293 @@
+"""Strict readers for INSEE and CAF files, faithful to their quirks.
+
+Why strict: a commune code read as a number loses its leading zero and a secret
+cell read as 0 silently corrupts every sum. So codes stay strings, secret
+markers become missing, weighted census counts keep all their decimals, and a
+missing required column is an error that names the file and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from abs_lib.errors import MissingColumnError, SourceFileError
+
+#: Cell values INSEE and the CAF use for "secret", "not available", "not significant".
+SECRET_MARKERS = frozenset({"", "s", "nd", "n.d.", "nc", "ns", "n.s.", "so", "/", "-", "x", "secret", "na", "nan"})
+
+#: Columns that hold codes (never numbers), matched case-insensitively.
+CODE_COLUMN_PATTERN = re.compile(
+    r"^(CODGEO|CODE|COM|DEPCOM|INSEE_COM|CODE_INSEE|IRIS|CODE_IRIS|DEP|REG|EPCI|SIREN|SIREN_EPCI|"
+    r"CODE_EPCI|CODE_DEP|CODE_REG|ARR|CV|UU\d*|AU\d*|ZE\d*|BV\d*|AAV\d*|NUMEPCI|TYP_IRIS|"
+    r"MODIF_IRIS|LAB_IRIS|ID_MODIF_GEO|GRD_QUART|TRIRIS|CODGEO_\d+|ANNEE|NOTE)$",
+    re.IGNORECASE,
+)
+
+#: Columns of labels: kept as text.
+LABEL_COLUMN_PATTERN = re.compile(r"^(LIB.*|NOM.*|NCC|NCCENR|LIBELLE.*|TYPE.*|NATURE.*)$", re.IGNORECASE)
+
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """How a source file is laid out (from the catalog, or sniffed when None)."""
+
+    kind: str = "csv"
+    sep: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
+    skiprows: int = 0
+    sheet: str | int | None = None
+
+    @classmethod
+    def from_mapping(cls, mapping: dict | None) -> "FileFormat":
+        if not mapping:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in mapping.items() if k in known and v is not None})
+
+    @classmethod
+    def for_path(cls, path: Path) -> "FileFormat":
+        """A format guessed from the file name's extension."""
+        suffix = path.suffix.lower()
+        if suffix in (".xlsx", ".xlsm"):
+            return cls(kind="xlsx")
+        if suffix == ".xls":
+            return cls(kind="xls")
+        return cls(kind="csv")
+
+
+def is_code_column(name: str) -> bool:
+    return bool(CODE_COLUMN_PATTERN.match(str(name).strip()))
+
+
+def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
+    candidates = [encoding] if encoding else ["utf-8-sig", "cp1252"]
+    for enc in candidates:
+        try:
+            text = raw.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        return text.lstrip("\ufeff")
+    raise SourceFileError(
+        f"Impossible de décoder le fichier {path} (encodage essayé : {', '.join(candidates)}). "
+        "Vérifiez qu'il s'agit bien d'un fichier texte CSV de l'INSEE ou de la CAF."
+    )
+
+
+def _sniff_separator(header_line: str, path: Path) -> str:
+    counts = {sep: header_line.count(sep) for sep in (";", "\t", ",", "|")}
+    sep, n = max(counts.items(), key=lambda kv: kv[1])
+    if n == 0:
+        raise SourceFileError(
+            f"Séparateur de colonnes introuvable dans la première ligne de {path} : "
+            "le fichier n'a qu'une colonne ou n'est pas un CSV."
+        )
+    return sep
+
+
+def _read_csv_text(path: Path, fmt: FileFormat) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise SourceFileError(f"Le fichier {path} est vide.")
+    text = _decode(raw, fmt.encoding, path)
+    lines = text.splitlines()
+    if len(lines) <= fmt.skiprows:
+        raise SourceFileError(f"Le fichier {path} n'a pas de ligne d'en-tête après {fmt.skiprows} ligne(s) de titre.")
+    sep = fmt.sep or _sniff_separator(lines[fmt.skiprows], path)
+    header = [h.strip() for h in next(csv.reader([lines[fmt.skiprows]], delimiter=sep))]
+    _check_unique([h for h in header if h], path)
+    _check_field_counts(lines[fmt.skiprows + 1:], sep, len(header), fmt.skiprows + 2, path)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, skiprows=fmt.skiprows, header=0, names=None,
+            dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True,
+            engine="c",
+        )
+    except pd.errors.ParserError as error:
+        raise SourceFileError(
+            f"Fichier {path} mal formé : {error}. Le fichier est peut-être tronqué ou mal découpé "
+            "(séparateur ?) ; retéléchargez l'original."
+        ) from error
+    frame.columns = header[: len(frame.columns)] + [""] * (len(frame.columns) - len(header))
+    # Some INSEE files end every line with ";;;;": drop those nameless, empty columns.
+    nameless = [i for i, name in enumerate(frame.columns) if name == ""]
+    for i in nameless:
+        if frame.iloc[:, i].astype(str).str.strip().ne("").any():
+            raise SourceFileError(f"Colonne sans nom mais remplie (position {i + 1}) dans {path}.")
+    frame = frame.iloc[:, [i for i in range(len(frame.columns)) if i not in set(nameless)]]
+    return frame.astype(object)
+
+
+def _check_field_counts(lines: list[str], sep: str, width: int, first_lineno: int, path: Path) -> None:
+    """Refuse a line with more fields than the header: values would shift columns."""
+    if any('"' in line for line in lines[:1000]):
+        counts = pd.Series([len(row) - 1 for row in csv.reader(lines, delimiter=sep)])
+    else:
+        counts = pd.Series(lines, dtype=object).str.count(re.escape(sep))
+    too_many = counts[counts > width - 1]
+    if not too_many.empty:
+        index = int(too_many.index[0])
+        raise SourceFileError(
+            f"Ligne {first_lineno + index} de {path} : {int(too_many.iloc[0]) + 1} champs pour {width} "
+            "colonnes d'en-tête. Le fichier est peut-être tronqué ou mal découpé (séparateur ?) ; "
+            "retéléchargez l'original."
+        )
+
+
+def _excel_engine(fmt: FileFormat) -> str:
+    """calamine reads both .xls (INSEE's older bases) and .xlsx, and is maintained."""
+    return "calamine"
+
+
+def _read_excel(path: Path, fmt: FileFormat) -> pd.DataFrame:
+    engine = _excel_engine(fmt)
+    sheet = 0 if fmt.sheet is None else fmt.sheet
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet, skiprows=fmt.skiprows, dtype=object, engine=engine)
+    except ValueError as error:  # unknown sheet
+        raise SourceFileError(f"Feuille « {sheet} » introuvable dans {path} : {error}") from error
+    except Exception as error:  # corrupt workbook
+        raise SourceFileError(f"Classeur illisible : {path} ({error}).") from error
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.loc[:, [c for c in frame.columns if not c.startswith("Unnamed:")]]
+    _check_unique(list(frame.columns), path)
+    return frame.map(_excel_cell_text)
+
+
+def _excel_cell_text(value) -> str:
+    """Cell as text; whole floats lose their ".0" so a code typed as a number stays a code."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _check_unique(header: list[str], path: Path) -> None:
+    seen = set()
+    for name in header:
+        if name in seen:
+            raise SourceFileError(f"Colonne « {name} » en double dans {path}.")
+        seen.add(name)
+
+
+def _parse_numeric(values: pd.Series, decimal: str | None) -> pd.Series | None:
+    """Parse a column of text cells as float; None if it is not numeric.
+
+    Secret markers become NaN. Space thousands separators are removed. The
+    decimal mark is "," or "." (per file if given, else detected per column).
+    """
+    cleaned = values.astype(str).str.strip()
+    lowered = cleaned.str.lower()
+    secret = lowered.isin(SECRET_MARKERS)
+    cleaned = cleaned.where(~secret, "")
+    cleaned = cleaned.str.replace(_SPACES, "", regex=True)
+    filled = cleaned[cleaned != ""]
+    if filled.empty:
+        return pd.Series(np.nan, index=values.index, dtype="float64")
+    if not filled.str.match(_NUMBER).all():
+        return None
+    has_comma = filled.str.contains(",", regex=False).any()
+    has_dot = filled.str.contains(".", regex=False).any()
+    if decimal == "," or (decimal is None and has_comma and not has_dot):
+        cleaned = cleaned.str.replace(",", ".", regex=False)
+    elif has_comma:
+        # A comma in a file whose decimal mark is "." is a thousands separator only
+        # if every comma is followed by exactly three digits.
+        if not filled[filled.str.contains(",", regex=False)].str.match(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$").all():
+            return None
+        cleaned = cleaned.str.replace(",", "", regex=False)
+    return pd.to_numeric(cleaned.replace("", np.nan), errors="raise").astype("float64")
+
+
+def read_table(
+    path: str | Path,
+    fmt: FileFormat | dict | None = None,
+    *,
+    required: Iterable[str] = (),
+    usecols: Iterable[str] | None = None,
+    dataset: str | None = None,
+) -> pd.DataFrame:
+    """Read one INSEE/CAF table into a DataFrame with original column names.
+
+    Parameters
+    ----------
+    path : file to read (CSV/TXT, XLSX or XLS).
+    fmt : layout from the catalog; anything left None is sniffed.
+    required : columns that must be present (a "light" extract may omit others).
+    usecols : keep only these columns (plus nothing else).
+    dataset : dataset id, used in error messages.
+
+    Returns
+    -------
+    DataFrame whose code and label columns are ``str`` and every other column
+    is float64, secret cells being NaN.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SourceFileError(f"Fichier introuvable : {path}")
+    if not isinstance(fmt, FileFormat):
+        fmt = FileFormat.from_mapping(fmt) if fmt else FileFormat.for_path(path)
+    if fmt.kind in ("xlsx", "xls"):
+        raw = _read_excel(path, fmt)
+    else:
+        raw = _read_csv_text(path, fmt)
+
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise MissingColumnError(path, missing, dataset)
+    if usecols is not None:
+        usecols = list(usecols)
+        absent = [c for c in usecols if c not in raw.columns]
+        if absent:
+            raise MissingColumnError(path, absent, dataset)
+        raw = raw.loc[:, usecols]
+
+    columns = {}
+    for name in raw.columns:
+        cells = raw[name]
+        if is_code_column(name) or LABEL_COLUMN_PATTERN.match(name):
+            columns[name] = cells.astype(str).str.strip().astype("string")
+            continue
+        parsed = _parse_numeric(cells, fmt.decimal)
+        columns[name] = parsed if parsed is not None else cells.astype(str).str.strip().astype("string")
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
+    return frame
+
+
+def read_header(path: str | Path, fmt: FileFormat | dict | None = None) -> list[str]:
+    """Return only the column names (cheap: used to recognise a file)."""
+    path = Path(path)
+    if not isinstance(fmt, FileFormat):
+        fmt = FileFormat.from_mapping(fmt) if fmt else FileFormat.for_path(path)
+    if fmt.kind in ("xlsx", "xls"):
+        engine = _excel_engine(fmt)
+        try:
+            head = pd.read_excel(path, sheet_name=0 if fmt.sheet is None else fmt.sheet,
+                                 skiprows=fmt.skiprows, nrows=0, engine=engine)
+        except Exception as error:
+            raise SourceFileError(f"Classeur illisible : {path} ({error}).") from error
+        return [str(c).strip() for c in head.columns if not str(c).startswith("Unnamed:")]
+    with path.open("rb") as handle:
+        raw = handle.read(256 * 1024)
+    text = _decode(raw, fmt.encoding, path) if raw else ""
+    lines = text.splitlines()
+    if len(lines) <= fmt.skiprows:
+        raise SourceFileError(f"Le fichier {path} est vide ou n'a pas d'en-tête.")
+    line = lines[fmt.skiprows]
+    sep = fmt.sep or _sniff_separator(line, path)
+    header = [h.strip() for h in next(csv.reader([line], delimiter=sep))]
+    while header and header[-1] == "":
+        header.pop()
+    return header

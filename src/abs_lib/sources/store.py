@@ -1,0 +1,168 @@
+"""The local data store: originals kept untouched, tables converted to parquet once.
+
+Layout under the data directory (cookiecutter-data-science):
+
+    raw/<dataset>/<vintage>/<original file>              immutable copy of what was fetched/imported
+    processed/<dataset>/<vintage>/<level>.parquet         the table as read (codes as text)
+    processed/<dataset>/<vintage>/<level>.json            manifest: origin, checksum, rows…
+
+Every write goes to a temporary file first and is renamed into place, so an
+interrupted import never leaves a half-written table that looks valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from abs_lib.errors import DatasetNotFoundError
+
+
+def sha256_of(path: str | Path) -> str:
+    """Checksum of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """One table in the store, as described by its manifest."""
+
+    dataset: str
+    vintage: int
+    level: str
+    rows: int
+    origin: str
+    source_file: str
+    sha256: str
+    saved_at: str
+    fictional: bool = False
+    member: str | None = None
+    parquet: str = ""
+
+
+def _atomic_write_bytes(target: Path, write) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Store:
+    """Tables saved under a data directory, one per (dataset, vintage, level)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # -- paths ---------------------------------------------------------------
+    def _processed(self, dataset: str, vintage: int) -> Path:
+        return self.root / "processed" / dataset / str(vintage)
+
+    def _raw(self, dataset: str, vintage: int) -> Path:
+        return self.root / "raw" / dataset / str(vintage)
+
+    # -- writing -------------------------------------------------------------
+    def save(
+        self,
+        frame: pd.DataFrame,
+        *,
+        dataset: str,
+        vintage: int,
+        level: str,
+        origin: str,
+        source_file: str | Path,
+        sha256: str | None = None,
+        member: str | None = None,
+        fictional: bool = False,
+        keep_raw: bool = True,
+    ) -> StoredEntry:
+        """Store ``frame`` as parquet with its manifest; copy the original file.
+
+        The manifest is written last: a table without manifest is not listed,
+        so a crash between the two leaves the store consistent.
+        """
+        source_file = Path(source_file)
+        checksum = sha256 or sha256_of(source_file)
+        folder = self._processed(dataset, int(vintage))
+        parquet = folder / f"{level}.parquet"
+        manifest = folder / f"{level}.json"
+        if keep_raw and source_file.is_file():
+            raw_target = self._raw(dataset, int(vintage)) / source_file.name
+            if not raw_target.exists() or sha256_of(raw_target) != checksum:
+                _atomic_write_bytes(raw_target, lambda tmp: shutil.copyfile(source_file, tmp))
+        _atomic_write_bytes(parquet, lambda tmp: frame.to_parquet(tmp, index=False))
+        entry = StoredEntry(
+            dataset=dataset,
+            vintage=int(vintage),
+            level=level,
+            rows=int(len(frame)),
+            origin=str(origin),
+            source_file=source_file.name,
+            sha256=checksum,
+            saved_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            fictional=bool(fictional),
+            member=member,
+            parquet=str(parquet.relative_to(self.root)),
+        )
+        text = json.dumps(asdict(entry), ensure_ascii=False, indent=2)
+        _atomic_write_bytes(manifest, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        return entry
+
+    # -- reading -------------------------------------------------------------
+    def entries(self) -> list[StoredEntry]:
+        """Every complete table in the store (those with a manifest and a parquet file)."""
+        found = []
+        for manifest in sorted((self.root / "processed").glob("*/*/*.json")):
+            try:
+                data = json.loads(manifest.read_text(encoding="utf-8"))
+                entry = StoredEntry(**data)
+            except (ValueError, TypeError):
+                continue
+            if (self.root / entry.parquet).is_file():
+                found.append(entry)
+        return found
+
+    def list_frame(self) -> pd.DataFrame:
+        """The store's contents as a table (one row per dataset, vintage and level)."""
+        rows = [asdict(e) for e in self.entries()]
+        columns = list(StoredEntry.__dataclass_fields__)
+        return pd.DataFrame(rows, columns=columns)
+
+    def has(self, dataset: str, vintage: int, level: str) -> bool:
+        return any(e.dataset == dataset and e.vintage == int(vintage) and e.level == level for e in self.entries())
+
+    def entry(self, dataset: str, vintage: int, level: str) -> StoredEntry:
+        for e in self.entries():
+            if e.dataset == dataset and e.vintage == int(vintage) and e.level == level:
+                return e
+        have = sorted({(e.dataset, e.vintage, e.level) for e in self.entries() if e.dataset == dataset})
+        hint = (" Disponibles pour ce jeu : " + ", ".join(f"{v} ({lvl})" for _, v, lvl in have) + ".") if have else ""
+        raise DatasetNotFoundError(
+            f"Données absentes du dossier {self.root} : {dataset}, millésime {vintage}, niveau {level}.{hint} "
+            f"Récupérez-les avec `abs data fetch {dataset} --vintage {vintage}` ou importez le fichier "
+            "téléchargé à la main avec `abs data import FICHIER`."
+        )
+
+    def load(self, dataset: str, vintage: int, level: str) -> pd.DataFrame:
+        """The stored table, columns as in the original file (codes as text)."""
+        entry = self.entry(dataset, vintage, level)
+        return pd.read_parquet(self.root / entry.parquet)
+
+    def vintages(self, dataset: str, level: str | None = None) -> list[int]:
+        return sorted({e.vintage for e in self.entries() if e.dataset == dataset and (level is None or e.level == level)})

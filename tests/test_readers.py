@@ -204,3 +204,10 @@ def test_real_comparateur_secret_s_is_missing(shared_data):
     assert secret_tp60 == 674  # as the data README says
     assert frame["TP6021"].isna().sum() == secret_tp60
     assert frame["SUPERF"].iloc[0] == pytest.approx(4.2)
+
+
+def test_codes_stripped_by_a_spreadsheet_get_their_zero_back(tmp_path):
+    path = write(tmp_path, "excel_export.csv", "CODGEO;DEP;P19_POP\n1001;1;779\n21231;21;156920\n")
+    frame = read_table(path)
+    assert frame["CODGEO"].tolist() == ["01001", "21231"]
+    assert frame["DEP"].tolist() == ["01", "21"]

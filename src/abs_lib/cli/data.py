@@ -1,6 +1,84 @@
 """``abs data``: fetch, import and list the official files."""
 
+from __future__ import annotations
+
+import sys
+
+from abs_lib.config import DATA_DIR_ENV, data_dir
+from abs_lib.sources.importing import import_files
+from abs_lib.sources.store import Store
+
+
+def add_data_dir_option(parser) -> None:
+    parser.add_argument(
+        "--data-dir", metavar="DOSSIER", default=None,
+        help=f"dossier des données (défaut : variable {DATA_DIR_ENV}, sinon ./data)",
+    )
+
 
 def register(sub) -> None:
-    p = sub.add_parser("data", help="données : téléchargement, import, inventaire")
-    p.set_defaults(func=lambda args: p.print_help())
+    parser = sub.add_parser(
+        "data", help="données : téléchargement, import, inventaire",
+        description="Récupère les fichiers officiels INSEE/CAF et les range dans le dossier des données.",
+    )
+    actions = parser.add_subparsers(title="actions", dest="action", metavar="ACTION")
+
+    imp = actions.add_parser(
+        "import", help="importe des fichiers téléchargés à la main (reconnus par leurs colonnes)",
+        description=(
+            "Importe des fichiers INSEE/CAF téléchargés à la main (utile derrière un proxy). Chaque "
+            "fichier est reconnu par ses colonnes (jeu de données, millésime, niveau géographique), "
+            "copié tel quel dans raw/ et converti une fois en parquet dans processed/."
+        ),
+    )
+    imp.add_argument("files", nargs="+", metavar="FICHIER", help="fichier(s) CSV, XLS ou XLSX")
+    add_data_dir_option(imp)
+    imp.set_defaults(func=run_import)
+
+    lst = actions.add_parser(
+        "list", help="liste les données disponibles localement",
+        description="Liste les tables disponibles : jeu, millésime, niveau, lignes, origine, somme de contrôle.",
+    )
+    add_data_dir_option(lst)
+    lst.set_defaults(func=run_list)
+
+    try:
+        from abs_lib.cli.data_fetch import add_fetch_parser
+    except ImportError:  # pragma: no cover - fetch not installed in this build
+        pass
+    else:
+        add_fetch_parser(actions)
+
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+
+
+def run_import(args) -> int:
+    store = Store(data_dir(args.data_dir))
+    results = import_files(args.files, store)
+    for result in results:
+        if result.ok:
+            e = result.entry
+            print(f"importé  {result.path.name} : {e.dataset}, millésime {e.vintage}, niveau {e.level}, "
+                  f"{e.rows} lignes")
+        else:
+            print(f"refusé   {result.path.name} : {result.error}", file=sys.stderr)
+    refused = sum(not r.ok for r in results)
+    print(f"{len(results) - refused} fichier(s) importé(s), {refused} refusé(s) ; dossier : {store.root}")
+    return 1 if refused else 0
+
+
+def run_list(args) -> int:
+    store = Store(data_dir(args.data_dir))
+    table = store.list_frame()
+    if table.empty:
+        print(f"Aucune donnée dans {store.root}. Utilisez `abs data fetch` ou `abs data import FICHIER`.")
+        return 0
+    shown = table.assign(
+        sha256=table["sha256"].str[:12],
+        origine=table["origin"],
+        fictif=table["fictional"].map({True: "oui", False: ""}),
+    )[["dataset", "vintage", "level", "rows", "origine", "sha256", "fictif"]]
+    shown.columns = ["jeu", "millésime", "niveau", "lignes", "origine", "sha256", "fictif"]
+    print(shown.to_string(index=False))
+    print(f"{len(shown)} table(s) dans {store.root}")
+    return 0

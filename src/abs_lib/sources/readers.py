@@ -211,6 +211,23 @@ def _parse_numeric(values: pd.Series, decimal: str | None) -> pd.Series | None:
     return pd.to_numeric(cleaned.replace("", np.nan), errors="raise").astype("float64")
 
 
+_COMMUNE_CODE_COLUMNS = re.compile(r"^(CODGEO|COM|DEPCOM|INSEE_COM|CODE_INSEE)$", re.IGNORECASE)
+_DEP_CODE_COLUMNS = re.compile(r"^(DEP|CODE_DEP)$", re.IGNORECASE)
+
+
+def _repair_code(name: str, codes: pd.Series) -> pd.Series:
+    """Put back the leading zero a spreadsheet stripped from a commune or département code.
+
+    "1001" in a commune column can only be "01001" (codes are 5 characters) and
+    "1" in a département column "01". Nothing else is changed.
+    """
+    if _COMMUNE_CODE_COLUMNS.match(name):
+        return codes.where(~codes.str.fullmatch(r"\d{4}"), "0" + codes)
+    if _DEP_CODE_COLUMNS.match(name):
+        return codes.where(~codes.str.fullmatch(r"\d"), "0" + codes)
+    return codes
+
+
 def read_table(
     path: str | Path,
     fmt: FileFormat | dict | None = None,
@@ -257,7 +274,10 @@ def read_table(
     columns = {}
     for name in raw.columns:
         cells = raw[name]
-        if is_code_column(name) or LABEL_COLUMN_PATTERN.match(name):
+        if is_code_column(name):
+            columns[name] = _repair_code(name, cells.astype(str).str.strip()).astype("string")
+            continue
+        if LABEL_COLUMN_PATTERN.match(name):
             columns[name] = cells.astype(str).str.strip().astype("string")
             continue
         parsed = _parse_numeric(cells, fmt.decimal)

@@ -1,0 +1,90 @@
+"""``abs data import``: take files the analyst downloaded by hand into the store.
+
+Each file is recognised from its columns, read by the strict reader and
+stored once as parquet beside an untouched copy of the original. A file that
+is not recognised is refused with the reason; the others still go in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from abs_lib.errors import AbsError
+from abs_lib.sources.readers import read_table
+from abs_lib.sources.recognize import Recognition, detect_level, recognize_file
+from abs_lib.sources.store import Store, StoredEntry, sha256_of
+
+_LABEL_COLUMNS = ("LIBGEO", "LIBEPCI", "LIBIRIS", "LIBCOM", "NOM")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Outcome for one file: the stored entry, or the French reason it was refused."""
+
+    path: Path
+    entry: StoredEntry | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.entry is not None
+
+
+def catalog_signatures() -> dict[str, dict]:
+    """``{dataset id: signature}`` from the source catalog."""
+    from abs_lib.sources.catalog import load_catalog
+
+    return load_catalog().signatures()
+
+
+def import_file(
+    path: str | Path,
+    store: Store,
+    *,
+    signatures: dict[str, dict] | None = None,
+    fictional: bool = False,
+) -> StoredEntry:
+    """Recognise, read and store one file; raise an AbsError if it is refused."""
+    path = Path(path)
+    if not path.is_file():
+        raise AbsError(f"Fichier introuvable : {path}")
+    signatures = catalog_signatures() if signatures is None else signatures
+    found: Recognition = recognize_file(path, signatures)
+    frame = read_table(path, required=[found.code_column], dataset=found.dataset)
+    level = found.level
+    if level is None:
+        labels = next((frame[c] for c in _LABEL_COLUMNS if c in frame.columns), None)
+        level = detect_level(frame[found.code_column], labels)
+    return store.save(
+        frame,
+        dataset=found.dataset,
+        vintage=found.vintage,
+        level=level,
+        origin=f"import : {path.resolve()}",
+        source_file=path,
+        sha256=sha256_of(path),
+        fictional=fictional,
+    )
+
+
+def import_files(
+    paths: Iterable[str | Path],
+    store: Store,
+    *,
+    signatures: dict[str, dict] | None = None,
+    fictional: bool = False,
+) -> list[ImportResult]:
+    """Import several files; one refused file does not stop the others."""
+    signatures = catalog_signatures() if signatures is None else signatures
+    results = []
+    for path in paths:
+        path = Path(path)
+        try:
+            entry = import_file(path, store, signatures=signatures, fictional=fictional)
+        except AbsError as error:
+            results.append(ImportResult(path=path, error=str(error)))
+        else:
+            results.append(ImportResult(path=path, entry=entry))
+    return results

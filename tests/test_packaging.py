@@ -1,0 +1,39 @@
+"""The project installs the same way for pip and conda users; notebooks are stored clean."""
+
+import json
+import re
+import tomllib
+
+import yaml
+
+from conftest import REPO
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = {_name(r): r.replace(" ", "") for r in project["dependencies"]}
+    wanted.update({_name(r): r.replace(" ", "") for r in project["optional-dependencies"]["test"]})
+    env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
+    conda = {_name(d): d.replace(" ", "") for d in env["dependencies"] if isinstance(d, str)}
+    conda.pop("python", None)
+    conda.pop("pip", None)
+    assert set(conda) == set(wanted), f"missing in environment.yml: {set(wanted) - set(conda)}; extra: {set(conda) - set(wanted)}"
+    for name, spec in wanted.items():
+        assert conda[name] == spec, f"{name}: pyproject says {spec}, environment.yml says {conda[name]}"
+
+
+def test_notebooks_are_stored_without_outputs():
+    for path in sorted((REPO / "notebooks").glob("**/*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            assert not cell.get("outputs"), f"{path.name} has stored outputs"
+            assert not cell.get("execution_count"), f"{path.name} has execution counts"
+
+
+def test_console_script_is_declared():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["scripts"]["abs"] == "abs_lib.cli:main"

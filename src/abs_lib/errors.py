@@ -60,3 +60,11 @@ class AmbiguousTerritoryError(AbsError):
 
 class HarmonisationError(AbsError):
     """Data cannot be put on another geography (e.g. a commune was split)."""
+
+
+class IndicatorError(AbsError):
+    """The indicator registry is invalid, or inputs given to the indicator engine are malformed."""
+
+
+class NonComparableVintagesError(IndicatorError):
+    """Two census vintages are too close for INSEE to allow comparing them as a trend."""

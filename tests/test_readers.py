@@ -211,3 +211,11 @@ def test_codes_stripped_by_a_spreadsheet_get_their_zero_back(tmp_path):
     frame = read_table(path)
     assert frame["CODGEO"].tolist() == ["01001", "21231"]
     assert frame["DEP"].tolist() == ["01", "21"]
+
+
+def test_caf_and_local_code_columns_stay_codes(tmp_path):
+    text = "numcom;numdep;code_commune;Code_EPCI;places\n00001;00;21001;000000001;15\n"
+    frame = read_table(write(tmp_path, "caf_places.csv", text))
+    assert frame.loc[0, "numcom"] == "00001" and frame.loc[0, "numdep"] == "00"
+    assert frame.loc[0, "code_commune"] == "21001" and frame.loc[0, "Code_EPCI"] == "000000001"
+    assert frame.loc[0, "places"] == 15.0

@@ -68,3 +68,15 @@ class IndicatorError(AbsError):
 
 class NonComparableVintagesError(IndicatorError):
     """Two census vintages are too close for INSEE to allow comparing them as a trend."""
+
+
+class FigureError(AbsError):
+    """A figure cannot be drawn from what it was given (no source, malformed table, codes…)."""
+
+
+class ReportError(AbsError):
+    """A report could not be produced: study notebook missing or failing, export refused."""
+
+
+class CatalogError(AbsError):
+    """The source catalog (catalog.yaml) is malformed: a missing field, a bad URL or level."""

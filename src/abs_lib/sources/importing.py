@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Iterable
 
 from abs_lib.errors import AbsError
+import pandas as pd
+
+from abs_lib.sources.catalog import Catalog, load_catalog
 from abs_lib.sources.readers import read_table
 from abs_lib.sources.recognize import Recognition, detect_level, recognize_file
 from abs_lib.sources.store import Store, StoredEntry, sha256_of
@@ -32,27 +35,24 @@ class ImportResult:
         return self.entry is not None
 
 
-def catalog_signatures() -> dict[str, dict]:
-    """``{dataset id: signature}`` from the source catalog."""
-    from abs_lib.sources.catalog import load_catalog
-
-    return load_catalog().signatures()
-
-
 def import_file(
     path: str | Path,
     store: Store,
     *,
-    signatures: dict[str, dict] | None = None,
+    catalog: Catalog | None = None,
     fictional: bool = False,
 ) -> StoredEntry:
     """Recognise, read and store one file; raise an AbsError if it is refused."""
     path = Path(path)
     if not path.is_file():
         raise AbsError(f"Fichier introuvable : {path}")
-    signatures = catalog_signatures() if signatures is None else signatures
-    found: Recognition = recognize_file(path, signatures)
+    catalog = catalog or load_catalog()
+    found: Recognition = recognize_file(path, catalog)
     frame = read_table(path, required=[found.code_column], dataset=found.dataset)
+    vintage = found.vintage
+    if vintage is None:  # the vintage is in the rows (one file, several years)
+        column = catalog.get(found.dataset).signature.vintage_column
+        vintage = int(pd.to_numeric(frame[column], errors="coerce").max())
     level = found.level
     if level is None:
         labels = next((frame[c] for c in _LABEL_COLUMNS if c in frame.columns), None)
@@ -60,7 +60,7 @@ def import_file(
     return store.save(
         frame,
         dataset=found.dataset,
-        vintage=found.vintage,
+        vintage=vintage,
         level=level,
         origin=f"import : {path.resolve()}",
         source_file=path,
@@ -73,16 +73,16 @@ def import_files(
     paths: Iterable[str | Path],
     store: Store,
     *,
-    signatures: dict[str, dict] | None = None,
+    catalog: Catalog | None = None,
     fictional: bool = False,
 ) -> list[ImportResult]:
     """Import several files; one refused file does not stop the others."""
-    signatures = catalog_signatures() if signatures is None else signatures
+    catalog = catalog or load_catalog()
     results = []
     for path in paths:
         path = Path(path)
         try:
-            entry = import_file(path, store, signatures=signatures, fictional=fictional)
+            entry = import_file(path, store, catalog=catalog, fictional=fictional)
         except AbsError as error:
             results.append(ImportResult(path=path, error=str(error)))
         else:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from abs_lib.errors import UnrecognizedFileError
+from abs_lib.sources.catalog import Catalog, load_catalog
 from abs_lib.sources.readers import read_header
 
 #: Région codes (2016 onwards, DOM included): a two-character code that is one
@@ -27,106 +28,105 @@ class Recognition:
     """What a file is: enough to store it and to say so to the analyst."""
 
     dataset: str
-    vintage: int
+    vintage: int | None
     code_column: str
-    level: str | None  # None until the codes are read (see ``detect_level``)
-    matched: tuple[str, ...]
+    level: str | None  # None when the codes must be read to tell (see ``detect_level``)
+    specificity: int
 
 
-def _pattern_regex(pattern: str) -> re.Pattern:
-    escaped = re.escape(pattern).replace(r"\{yy\}", r"(?P<yy>\d{2})").replace(r"\{yyyy\}", r"(?P<yyyy>\d{4})")
-    return re.compile(f"^{escaped}$")
+def recognize_columns(columns: list[str], filename: str, catalog: Catalog) -> Recognition:
+    """Recognise a file from its header and name against the catalog's signatures.
 
-
-def _vintages_for(pattern: str, columns: list[str]) -> set[int]:
-    regex = _pattern_regex(pattern)
-    found = set()
-    for column in columns:
-        match = regex.match(column)
-        if not match:
+    The most specific signature (most required columns) wins; two equally
+    specific matches are refused as ambiguous rather than guessed.
+    """
+    matches = []
+    for dataset in catalog:
+        if dataset.signature is None:
             continue
-        groups = match.groupdict()
-        if groups.get("yyyy"):
-            found.add(int(groups["yyyy"]))
-        elif groups.get("yy"):
-            yy = int(groups["yy"])
-            found.add(1900 + yy if yy >= 60 else 2000 + yy)
-        else:
-            found.add(-1)  # pattern without vintage: present, any vintage
-    return found
+        found = dataset.signature.match(columns, filename)
+        if found is not None:
+            matches.append((found.specificity, dataset, found.vintage))
+    if not matches:
+        raise UnrecognizedFileError(_explain(filename, columns, catalog))
+    matches.sort(key=lambda m: (-m[0], m[1].id))
+    specificity, dataset, vintage = matches[0]
+    tied = [m[1].id for m in matches if m[0] == specificity]
+    if len(tied) > 1:
+        raise UnrecognizedFileError(
+            f"Fichier {filename} ambigu : il a les colonnes de plusieurs jeux de données ({', '.join(tied)}). "
+            "Importez plutôt le fichier d'origine, non retouché."
+        )
+    if vintage is None and dataset.signature.vintage_from == "filename":
+        raise UnrecognizedFileError(
+            f"Fichier {filename} : reconnu comme « {dataset.id} », mais son millésime est introuvable. "
+            "Gardez l'année dans le nom du fichier, comme le producteur le publie."
+        )
+    by_upper = {c.upper(): c for c in columns}
+    code_column = next(by_upper[c.upper()] for c in dataset.signature.code_columns if c.upper() in by_upper)
+    return Recognition(
+        dataset=dataset.id,
+        vintage=vintage,
+        code_column=code_column,
+        level=_level_from_layout(dataset, code_column, filename),
+        specificity=specificity,
+    )
 
 
-def _match_signature(signature: dict, columns: list[str], filename: str) -> tuple[int | None, str | None, list[str], list[str]]:
-    """Return (vintage, code column, matched patterns, missing patterns) for one signature."""
-    code_column = next((c for c in signature.get("code_columns", []) if c in columns), None)
-    matched, missing = [], []
-    vintages: set[int] | None = None
-    groups = [[p] for p in signature.get("required", [])] + [list(g) for g in signature.get("any_of", [])]
-    for group in groups:
-        found: set[int] = set()
-        for pattern in group:
-            found |= _vintages_for(pattern, columns)
-        if not found:
-            missing.append(" ou ".join(group))
-            continue
-        matched.append(" | ".join(group))
-        dated = {v for v in found if v != -1}
-        if dated:
-            vintages = dated if vintages is None else vintages & dated
-    for pattern in signature.get("forbidden", []):
-        if _vintages_for(pattern, columns):
-            missing.append(f"pas de colonne {pattern}")
-    vintage = None
-    if signature.get("vintage_from") == "filename":
-        match = re.search(signature.get("filename_pattern", r"(?P<vintage>(19|20)\d{2})"), filename)
-        vintage = int(match.group("vintage")) if match else None
-    elif vintages:
-        vintage = max(vintages)
-    return vintage, code_column, matched, missing
+#: Code columns that name their level.
+_CODE_COLUMN_LEVELS = {"IRIS": "iris", "NUMEPCI": "epci", "NUMCOM": "commune", "SIREN_EPCI": "epci"}
 
 
-def recognize_columns(columns: list[str], filename: str, signatures: dict[str, dict]) -> Recognition:
-    """Recognise a file from its header and name against ``{dataset id: signature}``."""
-    candidates = []
-    near = []
-    for dataset, signature in signatures.items():
-        vintage, code_column, matched, missing = _match_signature(signature, columns, filename)
-        if code_column and not missing and matched and vintage is not None:
-            candidates.append((len(matched), dataset, vintage, code_column, matched, signature.get("level")))
-        elif matched or code_column:
-            near.append((len(matched), dataset, missing, code_column, vintage))
-    if candidates:
-        candidates.sort(key=lambda c: (-c[0], c[1]))
-        best = candidates[0]
-        if len(candidates) > 1 and candidates[1][0] == best[0]:
-            tied = ", ".join(c[1] for c in candidates if c[0] == best[0])
-            raise UnrecognizedFileError(
-                f"Fichier {filename} ambigu : il ressemble à plusieurs jeux de données ({tied}). "
-                "Importez-le en précisant le jeu avec --jeu."
-            )
-        return Recognition(dataset=best[1], vintage=best[2], code_column=best[3], level=best[5], matched=tuple(best[4]))
-    raise UnrecognizedFileError(_explain(filename, columns, near))
+def _level_from_layout(dataset, code_column: str, filename: str) -> str | None:
+    """The level when the layout tells it: a single-level dataset, a telling code
+    column, or a file name that starts like a member of the official archive
+    (``FILO2019_DISP_REG.csv``…). None means: read the codes."""
+    if len(dataset.levels) == 1:
+        return dataset.levels[0]
+    if code_column.upper() in _CODE_COLUMN_LEVELS:
+        return _CODE_COLUMN_LEVELS[code_column.upper()]
+    name = Path(filename).name.upper()
+    for vintage in dataset.vintages:
+        for spec in vintage.files:
+            if spec.member:
+                stem = re.escape(Path(spec.member).stem.upper())
+                pattern = re.sub(r"\d+", r"\\d+", stem)
+                if re.match(pattern + r"(?![A-Z0-9])", name):
+                    return spec.level
+    return None
 
 
-def _explain(filename: str, columns: list[str], near: list) -> str:
+def _explain(filename: str, columns: list[str], catalog: Catalog) -> str:
+    """Why nothing matched: the closest dataset and what it lacks."""
     shown = ", ".join(columns[:8]) + ("…" if len(columns) > 8 else "")
     message = (
         f"Fichier non reconnu : {filename}. Ses colonnes ({shown}) ne correspondent à aucun jeu de "
-        "données du catalogue (INSEE recensement, FiLoSoFi, Dossier complet, Comparateur, CAF, COG…)."
+        "données du catalogue (recensement, FiLoSoFi, Dossier complet, Comparateur, CAF, COG…)."
     )
-    if near:
-        near.sort(key=lambda n: -n[0])
-        _, dataset, missing, code_column, vintage = near[0]
+    present = set(columns)
+    best = None
+    for dataset in catalog:
+        signature = dataset.signature
+        if signature is None:
+            continue
+        has_code = any(c in present for c in signature.code_columns)
+        for vintage in dataset.vintage_years[-1:]:
+            required = signature.required_for(vintage)
+            missing = [c for c in required if c not in present]
+            score = (has_code, len(required) - len(missing))
+            if best is None or score > best[0]:
+                best = (score, dataset, signature, missing, vintage)
+    if best and (best[0][0] or best[0][1]):
+        _, dataset, signature, missing, vintage = best
         reasons = []
-        if not code_column:
-            reasons.append("pas de colonne de code géographique (CODGEO…)")
+        if not best[0][0]:
+            reasons.append("pas de colonne de code géographique (" + " ou ".join(signature.code_columns) + ")")
         if missing:
-            reasons.append("colonnes attendues absentes : " + ", ".join(missing[:5]))
-        if vintage is None and not missing and code_column:
-            reasons.append("millésime introuvable (ni dans les colonnes ni dans le nom du fichier)")
-        message += f" Le plus proche est « {dataset} » : " + " ; ".join(reasons) + "."
+            reasons.append(f"colonnes attendues absentes (millésime {vintage}) : " + ", ".join(missing[:5]))
+        if reasons:
+            message += f" Le plus proche est « {dataset.id} » : " + " ; ".join(reasons) + "."
     message += (
-        " Seuls les fichiers officiels (ou des extraits qui gardent leurs colonnes) sont acceptés ; "
+        " Seuls les fichiers officiels INSEE/CAF (ou des extraits qui gardent leurs colonnes) sont acceptés ; "
         "`abs data fetch` télécharge les bons fichiers."
     )
     return message
@@ -158,7 +158,7 @@ def detect_level(codes: pd.Series, labels: pd.Series | None = None) -> str:
     )
 
 
-_EPCI_WORDS = re.compile(r"\b(CC|CA|CU|Métropole|Metropole|Communauté|Communaute|Eurométropole|EPT|Établissement|SAN)\b", re.IGNORECASE)
+_EPCI_WORDS = re.compile(r"\b(?:CC|CA|CU|Métropole|Metropole|Communauté|Communaute|Eurométropole|EPT|Établissement|SAN)\b", re.IGNORECASE)
 
 
 def _looks_like_epci(labels: pd.Series) -> bool:
@@ -166,11 +166,11 @@ def _looks_like_epci(labels: pd.Series) -> bool:
     return bool(len(sample)) and sample.str.contains(_EPCI_WORDS).mean() > 0.5
 
 
-def recognize_file(path: str | Path, signatures: dict[str, dict]) -> Recognition:
+def recognize_file(path: str | Path, catalog: Catalog | None = None) -> Recognition:
     """Recognise a file on disk from its header (cheap: the body is not read)."""
     path = Path(path)
     try:
         header = read_header(path)
     except Exception as error:
         raise UnrecognizedFileError(f"Fichier illisible : {path} ({error}).") from error
-    return recognize_columns(header, path.name, signatures)
+    return recognize_columns(header, path.name, catalog or load_catalog())

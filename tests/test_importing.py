@@ -1,0 +1,113 @@
+"""`abs data import` / `abs data list` on the real extracts and on the demo files."""
+
+import pandas as pd
+import pytest
+
+from abs_lib.cli import main
+from abs_lib.config import demo_dir
+from abs_lib.sources.importing import import_files
+from abs_lib.sources.store import Store, sha256_of
+
+# (file, dataset, vintage, level, rows) — rows counted from the files themselves in the test.
+EXPECTED = [
+    ("filosofi/FILO2016_DISP_COM_dep21.csv", "filosofi-disp", 2016, "commune"),
+    ("filosofi/FILO2019_DISP_COM_dep21.csv", "filosofi-disp", 2019, "commune"),
+    ("filosofi/FILO2016_DISP_EPCI.csv", "filosofi-disp", 2016, "epci"),
+    ("filosofi/FILO2019_DISP_EPCI.csv", "filosofi-disp", 2019, "epci"),
+    ("filosofi/FILO2016_DISP_DEP.csv", "filosofi-disp", 2016, "departement"),
+    ("filosofi/FILO2019_DISP_DEP.csv", "filosofi-disp", 2019, "departement"),
+    ("filosofi/FILO2016_DISP_METROPOLE.csv", "filosofi-disp", 2016, "metropole"),
+    ("filosofi/FILO2019_DISP_METROPOLE.csv", "filosofi-disp", 2019, "metropole"),
+    ("filosofi/BASE_TD_FILO_DISP_IRIS_2016_dep21.csv", "filosofi-iris", 2016, "iris"),
+    ("filosofi/BASE_TD_FILO_DISP_IRIS_2019_dep21.csv", "filosofi-iris", 2019, "iris"),
+    ("insee_dossier_complet/dossier_complet_light_dep21.csv", "insee-dossier-complet", 2022, "commune"),
+    ("insee_dossier_complet/base_cc_comparateur_dep21.csv", "insee-comparateur", 2022, "commune"),
+    ("caf/data_CAF_2016_IRIS_dep21.csv", "caf-iris", 2016, "iris"),
+    ("caf/data_CAF_2017_IRIS_dep21.csv", "caf-iris", 2017, "iris"),
+    ("caf/data_CAF_2018_IRIS_dep21.csv", "caf-iris", 2018, "iris"),
+    ("caf/data_CAF_2019_IRIS_dep21.csv", "caf-iris", 2019, "iris"),
+    ("caf/data_CAF_2020_IRIS_dep21.csv", "caf-iris", 2020, "iris"),
+    ("geo/EPCI_2020_commune_to_epci.csv", "epci-composition", 2020, "commune"),
+]
+
+
+def _data_lines(path):
+    text = path.read_bytes().decode("utf-8-sig")
+    return sum(1 for line in text.splitlines()[1:] if line.strip(";").strip())
+
+
+@pytest.fixture(scope="module")
+def imported(shared_data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    store = Store(root)
+    results = import_files([shared_data / f for f, *_ in EXPECTED], store)
+    return shared_data, store, results
+
+
+def test_every_real_file_is_recognised(imported):
+    shared_data, store, results = imported
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    for (name, dataset, vintage, level), result in zip(EXPECTED, results):
+        entry = result.entry
+        assert (entry.dataset, entry.vintage, entry.level) == (dataset, vintage, level), name
+        assert entry.rows == _data_lines(shared_data / name), name
+        assert entry.sha256 == sha256_of(shared_data / name)
+
+
+def test_stored_tables_sum_like_the_source(imported):
+    """Sums over the communes of two EPCI, computed here independently from the raw text."""
+    shared_data, store, _ = imported
+    members = pd.read_csv(shared_data / "geo" / "EPCI_2020_commune_to_epci.csv", sep=";", dtype=str, encoding="utf-8-sig")
+    raw = (shared_data / "insee_dossier_complet" / "base_cc_comparateur_dep21.csv").read_text().splitlines()
+    header = raw[0].split(";")
+    pop = {line.split(";")[0]: float(line.split(";")[header.index("P22_POP")]) for line in raw[1:]}
+    table = store.load("insee-comparateur", 2022, "commune").set_index("CODGEO")
+    for epci, n_communes in (("200000925", 22), ("242100410", 23)):
+        codes = members.loc[members["EPCI"] == epci, "CODGEO"].tolist()
+        assert len(codes) == n_communes
+        expected = sum(pop[c] for c in codes)
+        assert table.loc[codes, "P22_POP"].sum() == pytest.approx(expected, rel=1e-12)
+    assert table["P22_POP"].sum() == pytest.approx(537577)  # data README: département total
+
+
+def test_secrets_are_missing_after_import(imported):
+    _, store, _ = imported
+    table = store.load("insee-comparateur", 2022, "commune")
+    assert table["TP6021"].isna().sum() == 674 and table["PIMP21"].isna().sum() == 669
+    assert (table["TP6021"] == 0).sum() == 0
+
+
+def test_cli_import_then_list(shared_data, tmp_path, capsys):
+    files = sorted(str(p) for p in (shared_data / "filosofi").glob("*.csv"))
+    files += sorted(str(p) for p in (shared_data / "insee_dossier_complet").glob("*.csv"))
+    assert main(["data", "import", *files, "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("importé ") == len(files)
+    assert "filosofi-disp, millésime 2019, niveau epci, 1240 lignes" in out
+    assert main(["data", "list", "--data-dir", str(tmp_path)]) == 0
+    listing = capsys.readouterr().out
+    assert f"{len(files)} table(s)" in listing
+    assert "insee-dossier-complet" in listing and "metropole" in listing
+
+
+def test_cli_refuses_a_file_of_another_kind_and_says_why(shared_data, tmp_path, capsys):
+    other = shared_data / "derived_iris" / "ptod_agg_iris_21_subset.csv"
+    assert main(["data", "import", str(other), "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "refusé" in err and "non reconnu" in err and "ptod_agg_iris_21_subset.csv" in err
+    assert Store(tmp_path).entries() == []
+
+
+def test_env_var_sets_the_data_dir(shared_data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ABS_DATA_DIR", str(tmp_path / "ici"))
+    assert main(["data", "import", str(shared_data / "filosofi" / "FILO2019_DISP_DEP.csv")]) == 0
+    assert [e.dataset for e in Store(tmp_path / "ici").entries()] == ["filosofi-disp"]
+
+
+def test_every_demo_data_file_is_recognised(tmp_path):
+    files = sorted(p for p in demo_dir().rglob("*") if p.suffix.lower() == ".csv" and p.parent.name != "local")
+    results = import_files(files, Store(tmp_path), fictional=True)
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    levels = {(r.entry.dataset, r.entry.level) for r in results}
+    assert ("filosofi-disp", "region") in levels and ("caf-places-accueil-jeune-enfant", "epci") in levels
+    assert all(r.entry.fictional for r in results)

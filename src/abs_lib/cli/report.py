@@ -1,0 +1,120 @@
+"""``abs report``: produce the report of a study for one territory."""
+
+from __future__ import annotations
+
+import time
+
+from abs_lib.errors import ReportError
+
+STUDY_CHOICES = ("diagnostic", "actualisation", "explorer")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "report",
+        help="produit le rapport d'une étude pour un territoire (HTML, notebook, tableaux)",
+        description=(
+            "Exécute le notebook de l'étude pour le territoire, puis écrit dans\n"
+            "DOSSIER_RAPPORTS/<territoire>/ :\n"
+            "  <étude>.html             page autonome en français, sans code, lisible sur téléphone\n"
+            "                           et imprimable, terminée par la provenance des données ;\n"
+            "  <étude>.ipynb            le notebook exécuté ;\n"
+            "  <étude>.provenance.json  sources, sommes de contrôle, paramètres, version d'abs ;\n"
+            "  tableaux d'indicateurs (CSV et XLSX).\n"
+            "En cas d'échec, rien de neuf n'est publié : l'ancien rapport est renommé\n"
+            "<étude>.ancien.html et le notebook en échec est gardé sous <étude>.echec.ipynb.\n\n"
+            "Exemple : abs report 200000925 --study diagnostic --year 2019"
+        ),
+    )
+    p.add_argument("territory", metavar="TERRITOIRE",
+                   help="code INSEE du territoire (commune \"01001\", SIREN d'EPCI, département, région)")
+    p.add_argument("--study", "--etude", dest="study", choices=STUDY_CHOICES, default="diagnostic",
+                   help="étude à produire (défaut : diagnostic)")
+    p.add_argument("--notebook", metavar="FICHIER", default=None,
+                   help="notebook d'étude personnalisé à exécuter à la place de celui de l'étude")
+    p.add_argument("--year", "--annee", dest="year", type=int, default=None, metavar="ANNÉE",
+                   help="année de l'étude, transmise au notebook (paramètre year)")
+    p.add_argument("--data-dir", default=None, metavar="DOSSIER",
+                   help="dossier des données (défaut : $ABS_DATA_DIR ou ./data)")
+    p.add_argument("--reports-dir", default="reports", metavar="DOSSIER",
+                   help="dossier des rapports (défaut : ./reports)")
+    p.add_argument("-p", "--param", dest="params", nargs=2, action="append", default=[],
+                   metavar=("NOM", "VALEUR"),
+                   help="autre paramètre du notebook (répétable) ; la valeur reste du texte "
+                        "sauf si l'étude déclare son type")
+    p.add_argument("-f", "--params-file", default=None, metavar="FICHIER.yaml",
+                   help="paramètres du notebook dans un fichier YAML (mettez les codes entre guillemets)")
+    p.add_argument("--timeout", type=int, default=600, metavar="SECONDES",
+                   help="durée maximale d'exécution d'une cellule (défaut : 600)")
+    p.set_defaults(func=run)
+
+
+def _load_yaml(handle):
+    """YAML where numbers written with a leading zero (01001, 01) stay text.
+
+    Plain YAML 1.1 reads ``01001`` as the octal number 513 and ``01`` as 1: for
+    INSEE codes that is never what the analyst meant.
+    """
+    import re
+
+    import yaml
+
+    class _CodesLoader(yaml.SafeLoader):
+        pass
+
+    resolvers = {key: list(value) for key, value in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    resolvers["0"] = [("tag:yaml.org,2002:str", re.compile(r"^0[0-9]+$"))] + resolvers.get("0", [])
+    _CodesLoader.yaml_implicit_resolvers = resolvers
+    return yaml.load(handle, Loader=_CodesLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def _extra_params(args) -> dict:
+    extra: dict = {}
+    if args.params_file:
+        try:
+            with open(args.params_file, encoding="utf-8") as handle:
+                loaded = _load_yaml(handle) or {}
+        except OSError as error:
+            raise ReportError(f"Fichier de paramètres illisible : {args.params_file} ({error}).") from None
+        if not isinstance(loaded, dict):
+            raise ReportError(f"Le fichier de paramètres {args.params_file} doit contenir des paires nom: valeur.")
+        extra.update(loaded)
+    for name, value in args.params:
+        extra[name] = value
+    return extra
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from abs_lib.reports.run import build_report
+    from abs_lib.reports.studies import Study, get_study
+
+    study = get_study(args.study)
+    if args.notebook:
+        study = Study(study.name, study.title, notebook=Path(args.notebook))
+    start = time.perf_counter()
+    result = build_report(
+        args.territory,
+        study,
+        year=args.year,
+        data_dir=args.data_dir,
+        reports_dir=args.reports_dir,
+        extra_params=_extra_params(args),
+        progress=lambda line: print(line, flush=True),
+        timeout=args.timeout,
+    )
+    seconds = time.perf_counter() - start
+    print(f"Rapport prêt ({seconds:.1f} s) : {result.html}")
+    print(f"  notebook exécuté : {result.notebook}")
+    print(f"  provenance : {result.provenance}")
+    if result.tables:
+        print("  tableaux : " + ", ".join(str(p) for p in result.tables))
+    else:
+        print("  tableaux : aucun (la bibliothèque d'indicateurs ne les fournit pas encore)")
+    if result.fictional:
+        print("  territoire fictif : le titre du rapport le signale.")
+    if result.hidden_warnings:
+        print(f"  {result.hidden_warnings} avertissement(s) Python masqué(s) dans le HTML ; "
+              f"voir le notebook exécuté.")
+    return 0

@@ -1,0 +1,52 @@
+"""Run study notebooks in the very interpreter that runs abs.
+
+Why: jupyter_client resolves the kernel name ``python3`` through kernelspec folders
+(``~/.local/share/jupyter``, ``JUPYTER_PATH``, the system), and a ``python3`` spec left
+there by another install points at another Python, where ``abs_lib`` is missing or
+of another version. Here ``python3`` (and ``abs-python``) always resolve to
+``sys.executable -m ipykernel_launcher``: nothing needs to be registered
+globally, and the report is computed by the abs that was asked for. Other kernel
+names resolve as usual.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
+
+#: Kernel names that always mean "this interpreter".
+SAME_INTERPRETER_KERNELS = frozenset({"python3", "abs-python"})
+
+
+def interpreter_kernel_spec(name: str = "python3") -> KernelSpec:
+    """A kernelspec for ``sys.executable`` running ipykernel (not written anywhere)."""
+    return KernelSpec(
+        name=name,
+        # log_level=ERROR: ipykernel>=7 warns on every start that local TCP is unencrypted;
+        # that line would be printed once per report. Errors still show.
+        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+              "--IPKernelApp.log_level=ERROR"],
+        display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} (abs)",
+        language="python",
+        metadata={"debugger": True},
+    )
+
+
+class InterpreterKernelSpecManager(KernelSpecManager):
+    """KernelSpecManager where ``python3``/``abs-python`` are this interpreter."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if kernel_name.lower() in SAME_INTERPRETER_KERNELS:
+            return interpreter_kernel_spec(kernel_name)
+        return super().get_kernel_spec(kernel_name)
+
+
+class InterpreterKernelManager(AsyncKernelManager):
+    """The kernel manager nbclient/papermill create, resolving names as above."""
+
+    @default("kernel_spec_manager")
+    def _default_kernel_spec_manager(self) -> KernelSpecManager:
+        return InterpreterKernelSpecManager(data_dir=self.data_dir)

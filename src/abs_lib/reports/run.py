@@ -1,0 +1,251 @@
+"""Produce one report: execute the study notebook, export the page, write the tables.
+
+Used by ``abs report`` and, later, by batch workers: no global state, no
+``os.chdir``; every path is explicit.
+
+Layout, in ``<reports_dir>/<territory>/``::
+
+    <study>.html              the report (self-contained, French)
+    <study>.ipynb             the executed notebook
+    <study>.provenance.json   sources, checksums, parameters, versions, output files
+    <study>_<table>.csv, <study>_tableaux.xlsx   indicator tables
+
+Stale-report rule (« jamais de rapport périmé sous le nom courant »): a run works
+in a hidden staging folder and publishes its files only when every step has
+succeeded, the HTML last. When a run fails, the previous good outputs of that
+study are renamed ``<study>.ancien.*`` (``diagnostic.ancien.html``…) and the
+failed notebook is kept as ``<study>.echec.ipynb``: after a failure no file named
+``<study>.html`` exists, so an outdated page can never be taken for the report
+that was just asked for; the command exits non-zero and says where the old page
+is. A later successful run removes the ``.ancien.*`` and ``.echec.ipynb`` files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from abs_lib.errors import ReportError
+from abs_lib.reports.execute import FAILED_SUFFIX, execute_study
+from abs_lib.reports.parameters import normalize_parameters
+from abs_lib.reports.studies import Study, get_study
+from abs_lib.reports.tables import write_tables
+
+OLD_TAG = ".ancien"
+TablesWriter = Callable[..., list]
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What ``build_report`` produced."""
+
+    territory: str
+    study: str
+    folder: Path
+    html: Path
+    notebook: Path
+    provenance: Path
+    tables: list[Path]
+    fictional: bool
+    hidden_warnings: int
+    timings: dict = field(default_factory=dict)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _old_name(path: Path) -> Path:
+    """``diagnostic.html`` -> ``diagnostic.ancien.html``; ``diagnostic_pop.csv`` -> ``diagnostic_pop.ancien.csv``."""
+    head, _, tail = path.name.partition(".")
+    return path.with_name(f"{head}{OLD_TAG}.{tail}")
+
+
+def _published_files(folder: Path, stem: str) -> list[Path]:
+    """The files of the last good run of ``stem`` in ``folder`` (from its provenance file)."""
+    manifest = folder / f"{stem}.provenance.json"
+    names = {f"{stem}.html", f"{stem}.ipynb", manifest.name}
+    if manifest.is_file():
+        try:
+            names.update(json.loads(manifest.read_text(encoding="utf-8")).get("files", []))
+        except ValueError:
+            pass
+    return [folder / name for name in sorted(names) if (folder / name).is_file()]
+
+
+def _retire_previous(folder: Path, stem: str) -> tuple[Path | None, str | None]:
+    """Rename the last good outputs to ``*.ancien.*``; return the old page and its date."""
+    manifest = folder / f"{stem}.provenance.json"
+    when = None
+    if manifest.is_file():
+        try:
+            when = json.loads(manifest.read_text(encoding="utf-8")).get("generated_at")
+        except ValueError:
+            pass
+    old_html = None
+    for path in _published_files(folder, stem):
+        os.replace(path, _old_name(path))
+        if path.suffix == ".html":
+            old_html = _old_name(path)
+    return old_html, when
+
+
+def _clear_previous(folder: Path, stem: str, keep: set[str]) -> None:
+    """After a success: remove old pages, the failed notebook and files no longer produced."""
+    for path in _published_files(folder, stem):
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
+    for path in folder.glob(f"{stem}*{OLD_TAG}.*"):
+        path.unlink(missing_ok=True)
+    (folder / f"{stem}{FAILED_SUFFIX}").unlink(missing_ok=True)
+
+
+def build_report(
+    territory,
+    study: str | Study,
+    *,
+    year: int | None = None,
+    data_dir: str | Path | None = None,
+    reports_dir: str | Path = "reports",
+    extra_params: Mapping | None = None,
+    tables_writer: TablesWriter | None = write_tables,
+    progress: Callable[[str], None] | None = None,
+    kernel_name: str = "python3",
+    timeout: int | None = 600,
+) -> ReportResult:
+    """Produce the report of ``study`` for ``territory`` in ``<reports_dir>/<territory>/``.
+
+    Parameters
+    ----------
+    territory : str or int
+        Territory code (normalised: ``1001`` becomes ``"01001"``).
+    study : str or Study
+        ``diagnostic``, ``actualisation``, ``explorer`` or a ``Study`` (custom notebook).
+    year : int, optional
+        Passed to the notebook as ``year``.
+    data_dir : path, optional
+        Data directory (default: ``ABS_DATA_DIR`` or ``./data``), passed absolute.
+    reports_dir : path
+        Root of the reports.
+    extra_params : mapping, optional
+        Other notebook parameters (normalised by the study's spec when it names them).
+    tables_writer : callable, optional
+        ``f(territory, study, *, year, data_dir, folder) -> list[Path]`` writing the
+        indicator tables into ``folder``; default ``tables.write_tables``; None: no tables.
+    progress : callable, optional
+        Receives one French line per step.
+    kernel_name, timeout :
+        See ``execute_study``.
+
+    Raises
+    ------
+    ReportError
+        On any failure; the previous good outputs are then renamed ``*.ancien.*``.
+    """
+    from abs_lib.config import data_dir as resolve_data_dir
+    from abs_lib.reports.export import export_html
+    from abs_lib.reports.provenance import read_provenance
+
+    say = progress or (lambda line: None)
+    spec = get_study(study)
+    notebook = spec.notebook_path()
+    data_path = resolve_data_dir(data_dir).resolve()
+    params = {"territory": territory, "year": year, "data_dir": str(data_path)}
+    extra = dict(extra_params or {})
+    clash = sorted(set(extra) & set(params))
+    if clash:
+        raise ReportError(
+            f"Paramètre(s) {', '.join(clash)} en double : le territoire, l'année et le dossier des données "
+            "se donnent par l'argument TERRITOIRE et les options --year et --data-dir."
+        )
+    params.update(extra)
+    params = normalize_parameters(params, spec.parameters)
+    code = params["territory"]
+    stem = spec.name
+
+    folder = Path(reports_dir) / code
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder, prefix=f".{stem}.en-cours-"))
+    timings: dict[str, float] = {}
+    try:
+        start = time.perf_counter()
+        say(f"1/4 Exécution du notebook « {notebook.name} » pour le territoire {code}…")
+        nb = execute_study(notebook, staging / f"{stem}.ipynb", params, kernel_name=kernel_name,
+                           timeout=timeout, keep_failed_as=folder / f"{stem}{FAILED_SUFFIX}")
+        timings["execution"] = time.perf_counter() - start
+
+        provenance = read_provenance(nb)
+        if provenance is None:
+            raise ReportError(
+                f"Le notebook {notebook.name} n'affiche pas de bloc de provenance : sa dernière cellule doit "
+                "afficher abs_lib.reports.provenance.provenance_block(...)."
+            )
+        fictional = bool(provenance.get("fictional"))
+
+        start = time.perf_counter()
+        say("2/4 Export HTML (sans code, images intégrées)…")
+        title = f"{spec.title} — territoire {code}"
+        exported = export_html(nb, staging / f"{stem}.html", title=title, fictional=fictional)
+        timings["export"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        tables: list[Path] = []
+        if tables_writer is not None:
+            say("3/4 Tableaux d'indicateurs (CSV, XLSX)…")
+            tables = [Path(p) for p in tables_writer(code, stem, year=params.get("year"),
+                                                     data_dir=data_path, folder=staging)]
+        else:
+            say("3/4 Tableaux d'indicateurs : aucun demandé.")
+        timings["tables"] = time.perf_counter() - start
+
+        say(f"4/4 Publication dans {folder}…")
+        files = [p.name for p in tables] + [f"{stem}.ipynb", f"{stem}.provenance.json", f"{stem}.html"]
+        record = dict(provenance)
+        record.update(
+            study=stem,
+            notebook=str(notebook),
+            notebook_sha256=_sha256(notebook),
+            requested_parameters=params,
+            files=files,
+        )
+        (staging / f"{stem}.provenance.json").write_text(
+            json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+        _clear_previous(folder, stem, keep=set(files))
+        for name in files:  # the HTML last: its presence means a complete report
+            os.replace(staging / name, folder / name)
+    except BaseException as error:
+        executed = staging / f"{stem}.ipynb"
+        if executed.exists():  # executed fine, a later step failed: keep it, marked as failed
+            os.replace(executed, folder / f"{stem}{FAILED_SUFFIX}")
+        old_html, when = _retire_previous(folder, stem)
+        if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit
+            raise
+        message = str(error) if isinstance(error, ReportError) else (
+            f"Échec du rapport {stem} pour {code} : {type(error).__name__} : {error}")
+        if old_html is not None:
+            date = f" (généré le {when})" if when else ""
+            message += (f"\nLe rapport précédent{date} ne correspond pas à cette demande : "
+                        f"il a été renommé {old_html}.")
+        raise ReportError(message) from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    return ReportResult(
+        territory=code,
+        study=stem,
+        folder=folder,
+        html=folder / f"{stem}.html",
+        notebook=folder / f"{stem}.ipynb",
+        provenance=folder / f"{stem}.provenance.json",
+        tables=[folder / p.name for p in tables],
+        fictional=fictional,
+        hidden_warnings=exported.hidden_warnings,
+        timings=timings,
+    )

@@ -1,0 +1,38 @@
+"""One territory out of the full tidy table: its own rows, its communes' rows (for tables and
+maps) and its references' rows (département(s), région(s), France métropolitaine)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from abs_lib.indicators.geography import Geography
+
+ROLE_TERRITORY, ROLE_COMMUNE, ROLE_REFERENCE = "territoire", "commune membre", "référence"
+ROLES = [ROLE_TERRITORY, ROLE_COMMUNE, ROLE_REFERENCE]
+
+
+def territory_view(table: pd.DataFrame, membership: pd.DataFrame | Geography, level: str, code: str,
+                   *, communes: bool = True) -> pd.DataFrame:
+    """Rows of ``table`` for the territory, its member communes and its references, with a
+    ``role`` column ("territoire", "commune membre", "référence"), in that order."""
+    geo = membership if isinstance(membership, Geography) else Geography.from_membership(membership)
+    code = str(code)
+    geo.check_territory(level, code)
+    levels = table["level"]
+    territories = table["territory"]
+
+    def rows_of(lv, c):
+        return (levels == lv).to_numpy() & (territories == c).to_numpy()
+
+    role = np.full(len(table), -1, np.int8)
+    for lv, c in geo.references(level, code):
+        role[rows_of(lv, c)] = 2
+    if communes and level != "commune":
+        members = [str(c) for c in geo.members(level, code)]
+        role[(levels == "commune").to_numpy() & territories.isin(members).to_numpy()] = 1
+    role[rows_of(level, code)] = 0
+    keep = role >= 0
+    out = table[keep].copy()
+    out.insert(0, "role", pd.Categorical.from_codes(role[keep], categories=ROLES))
+    return out.sort_values(["role"], kind="stable").reset_index(drop=True)

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from abs_lib.indicators import compute_indicators, format_number, rank_enjeux
-from abs_lib.indicators.french import THOUSANDS, UNIT_SPACE
+from abs_lib.indicators import compute_indicators, rank_enjeux
+from abs_lib.formatting import THOUSANDS, UNIT_SPACE, format_number
 
 A, B, D, C = "01001", "01002", "01003", "02001"
 E1, E2, E3 = "200000001", "200000002", "200000003"
@@ -159,4 +159,4 @@ def test_epci_spanning_two_departements_must_deviate_from_both():
     (float("nan"), 1, "n.d."),
 ])
 def test_french_numbers(value, decimals, expected):
-    assert format_number(value, decimals) == expected
+    assert format_number(value, decimals=decimals) == expected

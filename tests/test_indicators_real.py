@@ -124,8 +124,8 @@ def test_enjeux_on_real_filosofi(table, membership, shared_data):
     first = enjeux.iloc[0]
     assert first["indicator"] == "revenu_median"
     assert first["relative_gap"] == pytest.approx((dep.loc["21", "Q219"] - epci.loc[code, "Q219"]) / dep.loc["21", "Q219"])
-    assert first["text"] == ("Revenu disponible médian par unité de consommation : 19\u202f930\u00a0€, contre "
-                             "22\u202f590\u00a0€ dans le département (21) et 21\u202f930\u00a0€ en France métropolitaine")
+    assert first["text"] == ("Revenu disponible médian par unité de consommation : 19\u00a0930\u00a0€, contre "
+                             "22\u00a0590\u00a0€ dans le département (21) et 21\u00a0930\u00a0€ en France métropolitaine")
 
 
 def test_real_epci_spanning_two_departements(table, membership):

@@ -11,7 +11,6 @@ from abs_lib.indicators.evolution import (
     compute_evolutions,
     min_census_gap,
 )
-from abs_lib.indicators.french import format_number
 from abs_lib.indicators.geography import FRANCE_CODE, LEVELS, METROPOLE_CODE, Geography
 from abs_lib.indicators.inputs import caf_places_tables, local_places_by_commune, sum_iris_to_communes
 from abs_lib.indicators.registry import Indicator, Registry, load_registry
@@ -20,7 +19,7 @@ from abs_lib.indicators.views import territory_view
 __all__ = [
     "FLAG_TEXT", "FRANCE_CODE", "LEVELS", "METROPOLE_CODE", "PARTIAL_COLUMN", "Geography",
     "Indicator", "Registry", "annual_rate", "caf_places_tables", "census_comparable", "check_comparable",
-    "compute_evolutions", "compute_indicators", "format_number", "has_flag", "load_registry",
+    "compute_evolutions", "compute_indicators", "has_flag", "load_registry",
     "local_places_by_commune", "min_census_gap", "phrase", "rank_enjeux",
     "sum_iris_to_communes", "territory_view",
 ]

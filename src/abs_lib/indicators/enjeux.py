@@ -23,7 +23,7 @@ import pandas as pd
 
 from abs_lib.errors import IndicatorError
 from abs_lib.indicators.compute import FLAG_SEPARATOR, FLAG_TEXT, ABSENT, COMPLEMENTARY, PARTIAL, SECRET, SMALL
-from abs_lib.indicators.french import format_number, with_suffix
+from abs_lib.formatting import format_number
 from abs_lib.indicators.geography import Geography
 from abs_lib.indicators.registry import Indicator, Registry, load_registry
 
@@ -64,11 +64,11 @@ def phrase(ind: Indicator, registry: Registry, value: float, numerator: float, d
            refs: list[tuple[str, str, float]], names=None) -> str:
     """French sentence: figures of the territory, then 'contre <ref> <place>…'."""
     unit = registry.units[ind.unit]
-    fmt = lambda x: with_suffix(format_number(x, unit.decimals), unit.suffix)  # noqa: E731
+    fmt = lambda x: format_number(x, unit.suffix.strip() or None, decimals=unit.decimals)  # noqa: E731
     ref_texts = [f"{fmt(v)} {_place(lv, code, names)}" for lv, code, v in refs]
     refs_text = ref_texts[0] if len(ref_texts) == 1 else ", ".join(ref_texts[:-1]) + " et " + ref_texts[-1]
-    fields = {"num": format_number(numerator, 0), "den": format_number(denominator, 0),
-              "value": format_number(value, unit.decimals), "refs": refs_text}
+    fields = {"num": format_number(numerator, decimals=0), "den": format_number(denominator, decimals=0),
+              "value": format_number(value, decimals=unit.decimals), "refs": refs_text}
     if ind.phrase:
         return ind.phrase.format(**fields)
     if ind.kind == "ratio":

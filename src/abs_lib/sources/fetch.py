@@ -30,7 +30,7 @@ from abs_lib import __version__
 from abs_lib.config import data_dir as resolve_data_dir
 from abs_lib.errors import DatasetNotFoundError, DownloadError, SourceFileError
 from abs_lib.sources.catalog import Catalog, Dataset, FileSpec, Vintage, load_catalog
-from abs_lib.sources.readers import FileFormat, is_code_column, read_table
+from abs_lib.sources.readers import FileFormat, is_code_column, read_geojson, read_table
 from abs_lib.sources.store import StoredEntry, Store
 
 CACHE_DIR_ENV = "ABS_CACHE_DIR"
@@ -339,27 +339,8 @@ def _read(path: Path, spec: FileSpec, dataset_id: str) -> pd.DataFrame:
                 frame[column] = frame[column].astype("string")
         return frame
     if spec.kind == "geojson":
-        return _read_geojson(path)
+        return read_geojson(path)
     return read_table(path, FileFormat.from_mapping(spec.format), dataset=dataset_id)
-
-
-def _read_geojson(path: Path) -> pd.DataFrame:
-    """Feature properties as columns (codes as text) and the geometry as GeoJSON text."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        features = data["features"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise SourceFileError(f"Fichier GeoJSON illisible : {path} ({error}).") from error
-    rows = []
-    for feature in features:
-        row = {key: value for key, value in (feature.get("properties") or {}).items()}
-        row["geometry"] = json.dumps(feature.get("geometry"), separators=(",", ":"))
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    for column in frame.columns:
-        if column == "geometry" or is_code_column(column) or frame[column].map(lambda v: isinstance(v, str)).any():
-            frame[column] = frame[column].astype("string")
-    return frame
 
 
 def _forget(root: Path, entries: list[StoredEntry]) -> None:

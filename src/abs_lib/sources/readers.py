@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -312,3 +313,26 @@ def read_header(path: str | Path, fmt: FileFormat | dict | None = None) -> list[
     while header and header[-1] == "":
         header.pop()
     return header
+
+
+def read_geojson(path: str | Path) -> pd.DataFrame:
+    """Feature properties as columns (codes as text) and the geometry as GeoJSON text.
+
+    Kept as plain text so the store needs no geometry engine; the maps turn it
+    back into shapes (``abs_lib.plots``).
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        features = data["features"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SourceFileError(f"Fichier GeoJSON illisible : {path} ({error}).") from error
+    rows = []
+    for feature in features:
+        row = dict(feature.get("properties") or {})
+        row["geometry"] = json.dumps(feature.get("geometry"), separators=(",", ":"))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        if column == "geometry" or is_code_column(column) or frame[column].map(lambda v: isinstance(v, str)).any():
+            frame[column] = frame[column].astype("string")
+    return frame

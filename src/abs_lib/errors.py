@@ -80,3 +80,7 @@ class ReportError(AbsError):
 
 class CatalogError(AbsError):
     """The source catalog (catalog.yaml) is malformed: a missing field, a bad URL or level."""
+
+
+class BatchError(AbsError):
+    """A batch of reports cannot start: bad selection, unreachable Dask scheduler, workers unlike the driver."""

@@ -11,13 +11,14 @@ import os
 import sys
 
 from abs_lib import __version__
+from abs_lib.cli import batch as batch_cmd
 from abs_lib.cli import data as data_cmd
 from abs_lib.cli import report as report_cmd
 from abs_lib.cli import territory as territory_cmd
 from abs_lib.cli._parser import FrenchArgumentParser
 from abs_lib.errors import AbsError
 
-GROUPS = [data_cmd, territory_cmd, report_cmd]
+GROUPS = [data_cmd, territory_cmd, report_cmd, batch_cmd]
 
 
 def build_parser() -> FrenchArgumentParser:

@@ -48,7 +48,7 @@ MISSING_LEGEND = "secret / non disponible"
 WIDTH_IN = 7.0
 DPI = 100
 #: Characters per line of notes and caption (8 pt over 700 px).
-NOTE_WIDTH = 120
+NOTE_WIDTH = 105  # characters per caption line at 8 pt on a 7-inch figure (margins included)
 #: Characters per line of territory labels on bar charts.
 LABEL_WIDTH = 28
 

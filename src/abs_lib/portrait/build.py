@@ -1,0 +1,137 @@
+"""Open the portrait of one territory: its indicators, its communes' and its references'.
+
+This is what a study notebook calls first. It resolves the territory (codes
+that papermill turned into numbers are repaired), finds the data (the analyst's
+store, or the fictional demo), and either computes the indicator table or reads
+the one a batch precomputed for every territory (``shared_tables``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from abs_lib.config import data_dir as resolve_data_dir
+from abs_lib.demo import demo_geography, demo_store, is_demo_code
+from abs_lib.errors import AbsError
+from abs_lib.indicators import Geography as MembershipIndex
+from abs_lib.indicators import compute_indicators, load_registry, territory_view
+from abs_lib.indicators.loading import load_inputs
+from abs_lib.indicators.registry import Registry
+from abs_lib.sources.store import Store, StoredEntry
+from abs_lib.territories import Territory, find_territory, load_geography, normalize_code
+
+LEVEL_NAMES = {"metropole": "France métropolitaine", "france": "France"}
+
+
+@dataclass
+class Portrait:
+    """Everything a study shows about one territory, already computed."""
+
+    territory: Territory
+    table: pd.DataFrame              # tidy rows: territory, its communes, its references (column role)
+    membership: pd.DataFrame         # commune -> epci, departement, region (study geography)
+    registry: Registry
+    entries: list[StoredEntry]       # the stored tables the indicators were computed from
+    data_dir: Path
+    notes: list[str] = field(default_factory=list)
+    contours: pd.DataFrame | None = None
+
+    @property
+    def fictional(self) -> bool:
+        return bool(self.territory.fictional)
+
+    @property
+    def level(self) -> str:
+        return self.territory.level
+
+    @property
+    def code(self) -> str:
+        return self.territory.code
+
+    @property
+    def references(self) -> list[tuple[str, str]]:
+        """(level, code) of the comparison territories, nearest first."""
+        return MembershipIndex.from_membership(self.membership).references(self.level, self.code)
+
+    def name_of(self, level: str, code: str, *, with_code: bool = True) -> str:
+        """Display name of a territory of the study ("Côte-d'Or (21)", "France métropolitaine").
+
+        The demo's France is the fictional département itself, and says so.
+        """
+        if level in LEVEL_NAMES:
+            return LEVEL_NAMES[level] + (" (fictive)" if self.fictional else "")
+        names = self.membership.loc[self.membership[level] == code, f"{level}_name"]
+        name = str(names.iloc[0]) if len(names) else code
+        return f"{name} ({code})" if with_code and level == "departement" else name
+
+
+def _resolve(territory, level: str | None, year: int | None, demo: bool | None) -> tuple[Territory, bool]:
+    code = normalize_code(territory, level) if not isinstance(territory, str) or territory.strip().isdigit() else territory
+    demo = is_demo_code(code) if demo is None else demo
+    geography = demo_geography() if demo else load_geography(year)
+    return find_territory(code, level=level, geography=geography), demo
+
+
+def _read_shared(path: str | Path, keep: set[str]) -> pd.DataFrame:
+    """Rows of a batch's precomputed table that concern this study (filtered while reading)."""
+    return pd.read_parquet(path, filters=[("territory", "in", sorted(keep))])
+
+
+def open_portrait(
+    territory,
+    *,
+    year: int | None = None,
+    data_dir: str | Path | None = None,
+    level: str | None = None,
+    demo: bool | None = None,
+    shared_tables: str | Path | None = None,
+) -> Portrait:
+    """The portrait of ``territory`` (code or name) on the geography of ``year``.
+
+    Parameters
+    ----------
+    territory : code (str or a number papermill made of it) or name.
+    year : geography year (default: the latest; the demo has its own).
+    data_dir : data directory (default: ``ABS_DATA_DIR`` or ./data; the demo's own store).
+    level : level hint for ambiguous codes ("epci" for a demo SIREN passed as a number).
+    demo : force or forbid the fictional demo (default: codes starting with "00").
+    shared_tables : parquet file of indicators precomputed by a batch for every territory.
+    """
+    place, demo = _resolve(territory, level, year, demo)
+    geography = place.geography
+    membership = geography.membership()
+    if demo and data_dir is None:
+        store = demo_store()
+    else:
+        store = Store(resolve_data_dir(data_dir))
+    registry = load_registry()
+    notes: list[str] = []
+    index = MembershipIndex.from_membership(membership)
+    keep = {place.code, *map(str, index.members(place.level, place.code))} | {c for _, c in index.references(place.level, place.code)}
+    if shared_tables:
+        table = _read_shared(shared_tables, keep)
+        entries = store.entries()
+    else:
+        inputs = load_inputs(store, geography_year=None if demo else geography.year, registry=registry, fictional=demo)
+        if not inputs.entries:
+            raise AbsError(
+                f"Aucune donnée utilisable dans {store.root}. Importez les fichiers officiels "
+                "(`abs data import FICHIER…`) ou téléchargez-les (`abs data fetch JEU`)."
+            )
+        table = compute_indicators(membership, inputs.commune_tables, inputs.level_tables, registry=registry)
+        entries, notes = inputs.entries, inputs.notes
+    view = territory_view(table, membership, place.level, place.code)
+    contours = _contours(store, place)
+    return Portrait(territory=place, table=view, membership=membership, registry=registry,
+                    entries=list(entries), data_dir=Path(store.root), notes=notes, contours=contours)
+
+
+def _contours(store: Store, place: Territory) -> pd.DataFrame | None:
+    """Stored commune contours (GeoJSON text), or None when the analyst has none."""
+    vintages = store.vintages("contours-communes", "commune")
+    if not vintages:
+        return None
+    return store.load("contours-communes", vintages[-1], "commune")

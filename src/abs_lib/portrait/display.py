@@ -1,0 +1,196 @@
+"""How a study notebook shows things: French HTML tables without index, figures
+that say plainly when their data are missing, and the introduction text.
+
+Kept apart from tables/figures so those stay testable without IPython.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from abs_lib.demo import FICTIONAL_NOTICE
+from abs_lib.errors import FigureError
+from abs_lib.formatting import format_number
+from abs_lib.portrait import figures, tables
+from abs_lib.portrait.build import Portrait
+
+THEME_TITLES = {
+    "démographie": "Démographie", "petite-enfance": "Petite enfance", "enfance-jeunesse": "Enfance et jeunesse",
+    "familles": "Familles et ménages", "personnes-âgées": "Personnes âgées", "logement": "Logement",
+    "revenus-pauvreté": "Revenus et pauvreté", "emploi": "Emploi", "caf": "Prestations CAF",
+}
+
+
+class Html:
+    """Minimal rich-display object (IPython shows ``_repr_html_``), no IPython import needed."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def html_table(frame: pd.DataFrame, *, empty: str = "Aucune donnée.") -> Html:
+    if frame is None or frame.empty:
+        return Html(f"<p><em>{html.escape(empty)}</em></p>")
+    return Html(frame.to_html(index=False, border=0, classes="abs-table", na_rep="n.d.", escape=True))
+
+
+def message(text: str) -> Html:
+    return Html(f"<p class=\"abs-note\"><em>{html.escape(text)}</em></p>")
+
+
+def intro(portrait: Portrait) -> Html:
+    """Who is studied: name, level, communes, départements, geography; fictional notice."""
+    t = portrait.territory
+    deps = ", ".join(portrait.name_of("departement", d) for d in t.departements)
+    parts = [f"<p><strong>{html.escape(t.name)}</strong> — {html.escape(t.level_label)} {html.escape(t.code)}, "
+             f"{len(t.communes)} commune{'s' if len(t.communes) > 1 else ''} ; "
+             f"département{'s' if len(t.departements) > 1 else ''} : {html.escape(deps)} ; "
+             f"géographie au 1er janvier {t.year}.</p>"]
+    if portrait.fictional:
+        parts.insert(0, f"<p class=\"abs-fictif\"><strong>{html.escape(FICTIONAL_NOTICE)}</strong></p>")
+    for note in portrait.notes:
+        parts.append(f"<p class=\"abs-note\"><em>{html.escape(note)}</em></p>".replace("\n", "<br>"))
+    return Html("\n".join(parts))
+
+
+def key_figures(portrait: Portrait) -> pd.DataFrame:
+    """The handful of figures an elected official looks for first (value and vintage)."""
+    wanted = ["population", "enfants_0_2", "taux_couverture_accueil_jeune_enfant", "part_75_plus",
+              "part_familles_monoparentales", "revenu_median", "taux_chomage_15_64", "allocataires_caf"]
+    registry = portrait.registry
+    records = []
+    for indicator in wanted:
+        if indicator not in registry:
+            continue
+        value, vintage = tables.value(portrait, indicator)
+        unit = registry.units[registry[indicator].unit]
+        records.append({"Indicateur": registry[indicator].label,
+                        "Valeur": format_number(value, unit.suffix.strip() or None, decimals=unit.decimals),
+                        "Millésime": vintage or "", "indicator": indicator, "value": value})
+    return pd.DataFrame.from_records(records)
+
+
+def show_key_figures(portrait: Portrait) -> Html:
+    return html_table(key_figures(portrait).drop(columns=["indicator", "value"]))
+
+
+def communes_table(portrait: Portrait) -> Html:
+    members = portrait.membership[portrait.membership["commune"].isin(portrait.territory.communes)]
+    pop = tables.commune_values(portrait, "population")[0]
+    frame = pd.DataFrame({
+        "Code": members["commune"].to_numpy(), "Commune": members["commune_name"].to_numpy(),
+        "Population": [format_number(pop.get(c), decimals=0) for c in members["commune"]],
+    })
+    return html_table(frame)
+
+
+def theme(portrait: Portrait, theme_id: str, *, max_vintage: int | None = None) -> Html:
+    """A theme's table, then the sources it lacks and how to get them."""
+    table = tables.theme_table(portrait, theme_id, max_vintage=max_vintage)
+    parts = [html_table(table, empty="Aucun indicateur pour ce thème.").text]
+    missing = tables.missing_sources(portrait, theme_id)
+    if not missing.empty:
+        parts.append("<p><em>Sources absentes pour ce thème :</em></p>")
+        parts.append(html_table(missing).text)
+    return Html("\n".join(parts))
+
+
+def figure(draw, *args, missing: str = "Figure non disponible : données absentes.", **kwargs):
+    """Draw a figure, or say in French why it cannot be drawn (missing data only)."""
+    try:
+        fig = draw(*args, **kwargs)
+    except (FigureError, KeyError, IndexError, ValueError) as error:
+        return message(f"{missing} ({error})")
+    if fig is None:
+        return message(missing)
+    return fig
+
+
+def indicator_figure(portrait: Portrait, indicator: str):
+    value, _ = tables.value(portrait, indicator)
+    if value != value:  # NaN: nothing to compare
+        return message(f"{portrait.registry[indicator].label} : non disponible pour ce territoire.")
+    return figure(figures.figure_indicator, portrait, indicator)
+
+
+def commune_map(portrait: Portrait, indicator: str):
+    if portrait.contours is None:
+        return message("Carte non disponible : aucun contour de communes dans les données "
+                       "(`abs data fetch contours-communes` ou `abs data import communes.geojson`).")
+    values, _ = tables.commune_values(portrait, indicator)
+    if values.notna().sum() == 0:
+        return message(f"Carte non disponible : {portrait.registry[indicator].label} absent à la commune.")
+    return figure(figures.map_indicator, portrait, indicator)
+
+
+def enjeux(portrait: Portrait, *, top: int = 8) -> Html:
+    ranked = tables.enjeux(portrait, top=top)
+    if ranked.empty:
+        return message("Aucun enjeu ne ressort des indicateurs disponibles.")
+    items = "".join(f"<li>{html.escape(str(text))}</li>" for text in ranked["text"])
+    return Html(f"<ol class=\"abs-enjeux\">{items}</ol>")
+
+
+def heading(text: str, level: int = 3) -> Html:
+    return Html(f"<h{level}>{html.escape(text)}</h{level}>")
+
+
+def before_after(portrait: Portrait, theme_id: str, *, baseline: int, update: int) -> Html:
+    """A theme's indicators at the baseline and at the update, side by side."""
+    indicators = portrait.registry.by_theme().get(theme_id, [])
+    table = tables.side_by_side(portrait, indicators, baseline=baseline, update=update)
+    return Html(heading(THEME_TITLES.get(theme_id, theme_id)).text + html_table(table).text)
+
+
+def local_coverage(portrait: Portrait, local) -> Html:
+    if local is None:
+        return message("Pas de fichier local fourni (paramètre local_data) : seul le taux publié par la CAF est montré.")
+    return html_table(local.table)
+
+
+def explorer(portrait: Portrait, *, theme: str, indicator: str):
+    """Pick a theme and an indicator; table, comparison and commune map follow (ipywidgets).
+
+    Headless runs (papermill) get the same outputs for the given theme and indicator.
+    """
+    import ipywidgets as widgets
+    from IPython.display import clear_output, display
+
+    registry = portrait.registry
+    themes = registry.by_theme()
+    theme_box = widgets.Dropdown(options=[(THEME_TITLES.get(t, t), t) for t in themes], value=theme, description="Thème")
+    indicator_box = widgets.Dropdown(description="Indicateur", layout=widgets.Layout(width="60%"))
+    out = widgets.Output()
+
+    def indicators_of(t):
+        return [(registry[i].label, i) for i in themes[t]]
+
+    def render(*_):
+        with out:
+            clear_output(wait=True)
+            display(theme_table_html(theme_box.value))
+            if indicator_box.value:
+                display(indicator_figure(portrait, indicator_box.value))
+                display(commune_map(portrait, indicator_box.value))
+
+    def theme_table_html(t):
+        return html_table(tables.theme_table(portrait, t))
+
+    def on_theme(change):
+        indicator_box.options = indicators_of(change["new"])
+        render()
+
+    indicator_box.options = indicators_of(theme)
+    indicator_box.value = indicator if indicator in themes[theme] else themes[theme][0]
+    theme_box.observe(on_theme, names="value")
+    indicator_box.observe(render, names="value")
+    render()
+    return widgets.VBox([widgets.HBox([theme_box, indicator_box]), out])

@@ -1,0 +1,124 @@
+"""The figures of a study, drawn from a portrait with abs_lib.plots.
+
+Each function picks the values (territory and references at one vintage) and
+writes the caption's source from the registry and the vintage, so a figure
+always says where its numbers come from.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from abs_lib.plots import age_pyramid, commune_choropleth, compare_bars, coverage_chart
+from abs_lib.portrait.build import Portrait
+from abs_lib.portrait.tables import commune_values, latest_rows, value
+
+AGE_BANDS = [("pop_0_14", "0 à 14 ans"), ("pop_15_29", "15 à 29 ans"), ("pop_30_44", "30 à 44 ans"),
+             ("pop_45_59", "45 à 59 ans"), ("pop_60_74", "60 à 74 ans"), ("pop_75_plus", "75 ans ou plus")]
+COVERAGE_PARTS = {"eaje": "taux_couverture_eaje", "childminders": "taux_couverture_assistantes_maternelles",
+                  "home_employees": "taux_couverture_salaries_domicile", "preschool": "taux_couverture_prescolarisation"}
+
+
+def source_text(portrait: Portrait, indicator: str, vintage: int) -> str:
+    """"Insee, Recensement de la population … 2019" — producer and dataset of the indicator."""
+    registry = portrait.registry
+    dataset = registry[indicator].source
+    info = registry.datasets.get(dataset)
+    producer = getattr(info, "producer", "") or ""
+    label = getattr(info, "label", dataset)
+    fictional = " — données fictives (démonstration)" if portrait.fictional else ""
+    return f"{producer.title() if producer.isupper() and len(producer) > 3 else producer}, {label}, {vintage}{fictional}"
+
+
+def _row_values(portrait: Portrait, indicator: str) -> pd.Series:
+    rows = latest_rows(portrait)
+    rows = rows[rows["indicator"].astype(str) == indicator]
+    out = {}
+    for level, code in [(portrait.level, portrait.code)] + portrait.references:
+        cell = rows[(rows["level"].astype(str) == level).to_numpy() & (rows["territory"].astype(str) == code).to_numpy()]
+        out[portrait.name_of(level, code)] = float(cell["value"].iloc[0]) if len(cell) else np.nan
+    return pd.Series(out)
+
+
+def figure_indicator(portrait: Portrait, indicator: str):
+    """Bars: the territory and its references for one indicator, at its latest vintage."""
+    ind = portrait.registry[indicator]
+    unit = portrait.registry.units[ind.unit]
+    _, vintage = value(portrait, indicator)
+    values = _row_values(portrait, indicator)
+    shown_unit = unit.suffix.strip() or ind.unit if ind.unit != "nombre" else None
+    return compare_bars(values, shown_unit, f"{ind.label} ({vintage})", source_text(portrait, indicator, vintage),
+                        highlight=values.index[0], decimals=unit.decimals)
+
+
+def figure_age_structure(portrait: Portrait):
+    """Population by age band, the territory against its first reference (département)."""
+    rows = latest_rows(portrait)
+    ref_level, ref_code = portrait.references[0]
+
+    def bands(level, code):
+        out = {}
+        for indicator, label in AGE_BANDS:
+            cell = rows[(rows["indicator"].astype(str) == indicator).to_numpy()
+                        & (rows["level"].astype(str) == level).to_numpy() & (rows["territory"].astype(str) == code).to_numpy()]
+            out[label] = float(cell["value"].iloc[0]) if len(cell) else np.nan
+        return pd.Series(out)
+
+    _, vintage = value(portrait, "pop_0_14")
+    return age_pyramid(
+        bands(portrait.level, portrait.code), f"Structure par âge de la population ({vintage})",
+        source_text(portrait, "pop_0_14", vintage), reference=bands(ref_level, ref_code),
+        reference_label=portrait.name_of(ref_level, ref_code), territory_label=portrait.territory.name,
+    )
+
+
+def coverage_rates(portrait: Portrait) -> pd.DataFrame:
+    """Places per 100 children under 3, by mode, for the territory and its references."""
+    table = {mode: _row_values(portrait, indicator) for mode, indicator in COVERAGE_PARTS.items()}
+    return pd.DataFrame(table)
+
+
+def figure_coverage(portrait: Portrait, after: pd.Series | dict | None = None):
+    """Childcare coverage by mode (CAF/ONAPE definition), optionally before/after a local change."""
+    _, vintage = value(portrait, "taux_couverture_accueil_jeune_enfant")
+    rates = coverage_rates(portrait)
+    shown = rates[rates.notna().any(axis=1) | (rates.index == rates.index[0])]
+    absent = [name for name in rates.index if name not in shown.index]
+    note = ("Non disponible (places publiées par EPCI seulement) pour : " + ", ".join(absent)) if absent else None
+    return coverage_chart(
+        shown, f"Taux de couverture de l'accueil du jeune enfant ({vintage})",
+        source_text(portrait, "taux_couverture_accueil_jeune_enfant", vintage), after=after, note=note,
+    )
+
+
+def contours_frame(portrait: Portrait):
+    """The stored commune contours as a GeoDataFrame (codes as text), or None."""
+    if portrait.contours is None:
+        return None
+    import geopandas as gpd
+    from shapely.geometry import shape
+
+    frame = portrait.contours
+    geometry = [shape(json.loads(g)) for g in frame["geometry"]]
+    crs = None if portrait.fictional else "EPSG:4326"
+    return gpd.GeoDataFrame(frame.drop(columns=["geometry"]), geometry=geometry, crs=crs)
+
+
+def map_indicator(portrait: Portrait, indicator: str, *, classes: int = 5):
+    """Choropleth of the member communes for one indicator (None when no contours are stored)."""
+    contours = contours_frame(portrait)
+    if contours is None:
+        return None
+    ind = portrait.registry[indicator]
+    values, vintage = commune_values(portrait, indicator)
+    members = contours[contours["INSEE_COM"].isin(values.index)]
+    unit = portrait.registry.units[ind.unit]
+    shown_unit = unit.suffix.strip() or ind.unit if ind.unit != "nombre" else None
+    n_classes = max(1, min(classes, int(values.notna().sum())))
+    return commune_choropleth(
+        members, values, title=f"{ind.label} par commune ({vintage})", unit=shown_unit,
+        source=source_text(portrait, indicator, vintage), classes=n_classes, name_field="NOM",
+    )

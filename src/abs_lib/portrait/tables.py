@@ -1,0 +1,213 @@
+"""The tables a study shows: one theme's indicators beside their references,
+the same at two dates, and what is missing with how to get it.
+
+Each indicator is shown at the latest vintage where the territory has a value
+(sources do not share a year: RP 2022, FiLoSoFi 2019, CAF 2020), and its
+references at that same vintage, so a row never compares different years.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from abs_lib.formatting import format_number
+from abs_lib.indicators import census_comparable, rank_enjeux
+from abs_lib.indicators.views import ROLE_COMMUNE, ROLE_REFERENCE, ROLE_TERRITORY
+from abs_lib.portrait.build import Portrait
+from abs_lib.sources.catalog import load_catalog
+
+NO_SOURCE = "source absente"
+
+
+def _own_rows(portrait: Portrait) -> pd.DataFrame:
+    t = portrait.table
+    return t[(t["role"] == ROLE_TERRITORY).to_numpy()]
+
+
+def chosen_vintages(portrait: Portrait, max_vintage: int | None = None) -> pd.Series:
+    """Per indicator, the latest vintage (≤ max_vintage) with a value for the territory,
+    else the latest vintage at all (the row then says why it is missing)."""
+    own = _own_rows(portrait)
+    if max_vintage is not None:
+        own = own[own["vintage"] <= max_vintage]
+    own = own.assign(has=own["value"].notna(), indicator=own["indicator"].astype(str))
+    best = own.sort_values(["indicator", "has", "vintage"]).groupby("indicator").tail(1)
+    return best.set_index("indicator")["vintage"].astype(int)
+
+
+def latest_rows(portrait: Portrait, max_vintage: int | None = None) -> pd.DataFrame:
+    """Territory and reference rows at each indicator's chosen vintage."""
+    chosen = chosen_vintages(portrait, max_vintage)
+    t = portrait.table
+    t = t[(t["role"] != ROLE_COMMUNE).to_numpy()]
+    wanted = t["indicator"].astype(str).map(chosen)
+    return t[(t["vintage"] == wanted).to_numpy()].copy()
+
+
+def _label_for(portrait: Portrait, level: str, code: str) -> str:
+    return portrait.name_of(level, code)
+
+
+def _reason(flags: str) -> str:
+    flags = str(flags or "")
+    if not flags:
+        return ""
+    return flags.replace("source absente: ", "source absente : ").replace("variable absente: ", "variable absente : ")
+
+
+def theme_table(portrait: Portrait, theme: str, *, max_vintage: int | None = None) -> pd.DataFrame:
+    """One row per indicator of ``theme``: the territory, each reference, the vintage,
+    the source and the cautions, formatted in French (numbers kept as text)."""
+    registry = portrait.registry
+    rows = latest_rows(portrait, max_vintage)
+    columns = [(portrait.level, portrait.code)] + portrait.references
+    records = []
+    for indicator in registry.by_theme().get(theme, []):
+        ind = registry[indicator]
+        unit = registry.units[ind.unit]
+        mine = rows[rows["indicator"].astype(str) == indicator]
+        if mine.empty:
+            continue
+        record = {"Indicateur": ind.label}
+        for level, code in columns:
+            cell = mine[(mine["level"].astype(str) == level).to_numpy() & (mine["territory"].astype(str) == code).to_numpy()]
+            value = float(cell["value"].iloc[0]) if len(cell) else np.nan
+            record[_label_for(portrait, level, code)] = format_number(value, unit.suffix.strip() or None, decimals=unit.decimals)
+        own = mine[(mine["role"] == ROLE_TERRITORY).to_numpy()].iloc[0]
+        record["Unité"] = ind.unit
+        record["Millésime"] = int(own["vintage"])
+        record["Source"] = str(own["source"]) if pd.notna(own["source"]) else ""
+        record["Remarques"] = _reason(own["flags"])
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def value(portrait: Portrait, indicator: str, *, level: str | None = None, code: str | None = None,
+          max_vintage: int | None = None) -> tuple[float, int]:
+    """(value, vintage) of one indicator for the territory (or one of its references)."""
+    rows = latest_rows(portrait, max_vintage)
+    level = level or portrait.level
+    code = code or portrait.code
+    cell = rows[(rows["indicator"].astype(str) == indicator).to_numpy()
+                & (rows["level"].astype(str) == level).to_numpy() & (rows["territory"].astype(str) == code).to_numpy()]
+    if cell.empty:
+        return np.nan, 0
+    return float(cell["value"].iloc[0]), int(cell["vintage"].iloc[0])
+
+
+def commune_values(portrait: Portrait, indicator: str, vintage: int | None = None) -> tuple[pd.Series, int]:
+    """Values of the member communes (indexed by code) at the territory's chosen vintage."""
+    vintage = vintage or int(chosen_vintages(portrait).get(indicator, 0))
+    t = portrait.table
+    mask = (t["role"] == ROLE_COMMUNE).to_numpy() & (t["indicator"].astype(str) == indicator).to_numpy() & (t["vintage"] == vintage).to_numpy()
+    part = t[mask]
+    return pd.Series(part["value"].to_numpy(), index=part["territory"].astype(str).to_numpy(), name=indicator), vintage
+
+
+def missing_sources(portrait: Portrait, theme: str | None = None) -> pd.DataFrame:
+    """Datasets the study lacks, with the indicators that need them and how to get them."""
+    registry = portrait.registry
+    catalog = load_catalog()
+    rows = latest_rows(portrait)
+    own = rows[(rows["role"] == ROLE_TERRITORY).to_numpy() & rows["value"].isna().to_numpy()]
+    needs: dict[str, list[str]] = {}
+    for _, row in own.iterrows():
+        ind = registry[str(row["indicator"])]
+        if theme and ind.theme != theme:
+            continue
+        for part in str(row["flags"] or "").split("; "):
+            if part.startswith("source absente: "):
+                needs.setdefault(part.split(": ", 1)[1].strip(), []).append(ind.label)
+    records = []
+    for dataset, labels in sorted(needs.items()):
+        try:
+            entry = catalog.get(dataset)
+            title, page = entry.title, entry.page_url
+            how = f"`abs data fetch {dataset}` ou téléchargement sur {page} puis `abs data import FICHIER`"
+        except Exception:
+            title = registry.datasets[dataset].label if dataset in registry.datasets else dataset
+            how = "fichier à fournir par l'analyste (`abs data import FICHIER`)"
+        records.append({"Jeu de données": title, "Identifiant": dataset,
+                        "Indicateurs concernés": ", ".join(dict.fromkeys(labels)), "Comment l'obtenir": how})
+    return pd.DataFrame.from_records(records, columns=["Jeu de données", "Identifiant", "Indicateurs concernés", "Comment l'obtenir"])
+
+
+def enjeux(portrait: Portrait, *, top: int = 8) -> pd.DataFrame:
+    """The conclusion: indicators where the territory deviates most, in the direction of need,
+    each at its latest vintage (references at the same vintage). Columns rank, theme, text."""
+    rows = latest_rows(portrait)
+    rows = rows.assign(source_vintage=rows["vintage"], vintage=0)
+    names = {(lv, c): portrait.name_of(lv, c, with_code=False) for lv, c in portrait.references}
+    ranked = rank_enjeux(rows, portrait.membership, portrait.level, portrait.code, vintage=0,
+                         registry=portrait.registry, names=names, top=top)
+    return ranked
+
+
+def side_by_side(portrait: Portrait, indicators, *, baseline: int, update: int) -> pd.DataFrame:
+    """Each indicator at the baseline and at the update, and the change only where INSEE
+    deems the two census vintages comparable (else the row says why)."""
+    registry = portrait.registry
+    records = []
+    for indicator in indicators:
+        ind = registry[indicator]
+        unit = registry.units[ind.unit]
+        v0, y0 = value(portrait, indicator, max_vintage=baseline)
+        v1, y1 = value(portrait, indicator, max_vintage=update)
+        fmt = lambda v: format_number(v, unit.suffix.strip() or None, decimals=unit.decimals)  # noqa: E731
+        if not y0 or not y1 or y0 == y1 or np.isnan(v0) or np.isnan(v1):
+            change, remark = "", "une seule date disponible" if y0 == y1 and y0 else "donnée manquante"
+        elif ind.is_census and not census_comparable(y0, y1):
+            change, remark = "", f"non comparable (INSEE : recensements {y0} et {y1} trop proches)"
+        else:
+            change_unit = "pt" if ind.unit == "%" else (unit.suffix.strip() or None)  # a change of a share is in points
+            change = format_number(v1 - v0, change_unit, decimals=unit.decimals, signed=True)
+            remark = ""
+        records.append({"Indicateur": ind.label, "Avant": fmt(v0), "Millésime avant": y0 or "",
+                        "Après": fmt(v1), "Millésime après": y1 or "", "Évolution": change, "Remarques": remark})
+    return pd.DataFrame.from_records(records)
+
+
+@dataclass(frozen=True)
+class LocalCoverage:
+    """Childcare coverage recomputed from the analyst's list of structures, before and after."""
+
+    table: pd.DataFrame          # French table: date, places, children, places per 100 children
+    before_rates: pd.Series      # rates by mode (coverage_chart columns), EAJE from the local file
+    after_rates: pd.Series
+
+
+def local_coverage(portrait: Portrait, path, *, before: str | None = None, after: str | None = None,
+                   baseline: int | None = None) -> LocalCoverage:
+    """Places of the analyst's structures open at two dates, per 100 children under 3.
+
+    ``before`` defaults to 31 December of ``baseline`` (or of the oldest census
+    vintage), ``after`` to today. The other modes (childminders, home employees,
+    preschool) stay the CAF's; the EAJE part is replaced by the local count.
+    """
+    from abs_lib.indicators.inputs import local_places_by_commune
+    from abs_lib.sources.readers import read_table
+
+    frame = read_table(path)
+    communes = list(portrait.territory.communes)
+    children, vintage = value(portrait, "enfants_0_2")
+    if baseline is None:
+        baseline = int(portrait.table["vintage"].min())
+    before = before or f"{baseline}-12-31"
+    after = after or pd.Timestamp.today().strftime("%Y-%m-%d")
+    from abs_lib.portrait.figures import coverage_rates
+
+    caf = coverage_rates(portrait).iloc[0]
+    records, rates = [], []
+    for label, day in (("avant", before), ("après", after)):
+        places = local_places_by_commune(frame, as_of=day, communes=communes)["PLACES_LOCAL"].sum(min_count=1)
+        rate = places / children * 100 if children and not np.isnan(children) else np.nan
+        records.append({"": label, "Date": pd.Timestamp(day).strftime("%d/%m/%Y"),
+                        "Places en structures (fichier local)": format_number(places, decimals=0),
+                        f"Enfants de moins de 3 ans (RP {vintage})": format_number(children, decimals=0),
+                        "Places pour 100 enfants": format_number(rate, decimals=1)})
+        rates.append(caf.copy().astype(float))
+        rates[-1]["eaje"] = rate
+    return LocalCoverage(pd.DataFrame.from_records(records), rates[0], rates[1])

@@ -7,6 +7,7 @@ Kept apart from tables/figures so those stay testable without IPython.
 from __future__ import annotations
 
 import html
+import io
 
 import pandas as pd
 
@@ -103,6 +104,20 @@ def theme(portrait: Portrait, theme_id: str, *, max_vintage: int | None = None) 
     return Html("\n".join(parts))
 
 
+class Png:
+    """A drawn figure as a PNG output (the notebook never imports pyplot, so nothing
+    else would render a matplotlib Figure); the figure is closed once rendered."""
+
+    def __init__(self, fig, dpi: int = 100):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+        self.data = buffer.getvalue()
+        fig.clear()
+
+    def _repr_png_(self) -> bytes:
+        return self.data
+
+
 def figure(draw, *args, missing: str = "Figure non disponible : données absentes.", **kwargs):
     """Draw a figure, or say in French why it cannot be drawn (missing data only)."""
     try:
@@ -111,7 +126,7 @@ def figure(draw, *args, missing: str = "Figure non disponible : données absente
         return message(f"{missing} ({error})")
     if fig is None:
         return message(missing)
-    return fig
+    return Png(fig)
 
 
 def indicator_figure(portrait: Portrait, indicator: str):

@@ -211,3 +211,25 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
         rates.append(caf.copy().astype(float))
         rates[-1]["eaje"] = rate
     return LocalCoverage(pd.DataFrame.from_records(records), rates[0], rates[1])
+
+
+def study_tables(portrait: Portrait) -> dict[str, pd.DataFrame]:
+    """The tables written beside a report: the tidy indicators (territory, communes,
+    references, every vintage) and each theme's French table."""
+    tidy = portrait.table.copy()
+    for column in tidy.columns:
+        if isinstance(tidy[column].dtype, pd.CategoricalDtype):
+            tidy[column] = tidy[column].astype(str)
+    out = {"indicateurs": tidy}
+    for theme in portrait.registry.by_theme():
+        out[theme] = theme_table(portrait, theme)
+    return out
+
+
+def save_study_tables(portrait: Portrait, folder, study: str) -> list:
+    """Write :func:`study_tables` as CSV and XLSX into ``folder`` (no-op without a folder)."""
+    if not folder:
+        return []
+    from abs_lib.reports.tables import save_tables
+
+    return save_tables(study_tables(portrait), folder, study)

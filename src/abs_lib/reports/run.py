@@ -150,14 +150,18 @@ def build_report(
         On any failure; the previous good outputs are then renamed ``*.ancien.*``.
     """
     from abs_lib.config import data_dir as resolve_data_dir
+    from abs_lib.demo import is_demo_code
     from abs_lib.reports.export import export_html
+    from abs_lib.territories import normalize_code
     from abs_lib.reports.provenance import read_provenance
 
     say = progress or (lambda line: None)
     spec = get_study(study)
     notebook = spec.notebook_path()
     data_path = resolve_data_dir(data_dir).resolve()
-    params = {"territory": territory, "year": year, "data_dir": str(data_path)}
+    # The fictional demo reads its own store unless a data directory is named explicitly.
+    demo_default = data_dir is None and is_demo_code(normalize_code(territory) if not isinstance(territory, str) else territory)
+    params = {"territory": territory, "year": year, "data_dir": "" if demo_default else str(data_path)}
     extra = dict(extra_params or {})
     clash = sorted(set(extra) & set(params))
     if clash:
@@ -173,6 +177,7 @@ def build_report(
     folder = Path(reports_dir) / code
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder, prefix=f".{stem}.en-cours-"))
+    params["tables_dir"] = str(staging)  # the notebook writes its indicator tables there
     timings: dict[str, float] = {}
     try:
         start = time.perf_counter()

@@ -30,6 +30,8 @@ COMMON_PARAMETERS = {
     "level": Param("str", optional=True),
     "year": Param("int", optional=True),
     "data_dir": Param("str", optional=True),
+    "shared_tables": Param("str", optional=True),
+    "tables_dir": Param("str", optional=True),
 }
 
 

@@ -52,11 +52,11 @@ def save_tables(tables: Mapping[str, pd.DataFrame], folder: str | Path, stem: st
 
 
 def write_tables(territory: str, study: str, *, year: int | None, data_dir: Path, folder: Path) -> list[Path]:
-    """Default hook of ``build_report``: write the indicator tables of a report into ``folder``.
+    """Default hook of ``build_report``: the indicator tables the notebook wrote into ``folder``.
 
-    TODO(lead): once the indicator library exists, compute the study's indicator
-    tables for ``territory`` (and its comparison territories) from the store at
-    ``data_dir`` and return ``save_tables(tables, folder, study)``. Until then no
-    table is written (never placeholder numbers).
+    The study notebook already holds the computed indicators, so it saves them
+    itself (``abs_lib.portrait.tables.save_study_tables`` into its ``tables_dir``
+    parameter); computing them again here would double the cost of a report.
     """
-    return []
+    folder = Path(folder)
+    return sorted(p for p in folder.glob(f"{study}_*") if p.suffix in (".csv", ".xlsx"))

@@ -192,6 +192,9 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
 
     frame = read_table(path)
     communes = list(portrait.territory.communes)
+    code_column = next((c for c in ("code_commune", "commune") if c in frame.columns), None)
+    if code_column is not None:  # a file of the whole département: keep the territory's structures
+        frame = frame[frame[code_column].isin(communes)]
     children, vintage = value(portrait, "enfants_0_2")
     if baseline is None:
         baseline = int(portrait.table["vintage"].min())

@@ -13,12 +13,14 @@ import sys
 from abs_lib import __version__
 from abs_lib.cli import batch as batch_cmd
 from abs_lib.cli import data as data_cmd
+from abs_lib.cli import demo as demo_cmd
+from abs_lib.cli import indicators as indicators_cmd
 from abs_lib.cli import report as report_cmd
 from abs_lib.cli import territory as territory_cmd
 from abs_lib.cli._parser import FrenchArgumentParser
 from abs_lib.errors import AbsError
 
-GROUPS = [data_cmd, territory_cmd, report_cmd, batch_cmd]
+GROUPS = [data_cmd, territory_cmd, indicators_cmd, report_cmd, batch_cmd, demo_cmd]
 
 
 def build_parser() -> FrenchArgumentParser:

@@ -10,14 +10,16 @@ from abs_lib.portrait.tables import (
     chosen_vintages,
     commune_values,
     enjeux,
+    indicator_table,
     latest_rows,
     missing_sources,
     side_by_side,
+    tidy_table,
     theme_table,
     value,
 )
 
 __all__ = [
-    "Portrait", "chosen_vintages", "commune_values", "enjeux", "latest_rows", "missing_sources",
-    "open_portrait", "side_by_side", "theme_table", "value",
+    "Portrait", "chosen_vintages", "commune_values", "enjeux", "indicator_table", "latest_rows", "missing_sources",
+    "open_portrait", "side_by_side", "theme_table", "tidy_table", "value",
 ]

@@ -236,3 +236,39 @@ def save_study_tables(portrait: Portrait, folder, study: str) -> list:
     from abs_lib.reports.tables import save_tables
 
     return save_tables(study_tables(portrait), folder, study)
+
+
+TIDY_COLUMNS = ["territory", "name", "level", "role", "indicator", "label", "theme", "vintage", "value",
+                "numerator", "denominator", "unit", "source", "flags"]
+
+
+def tidy_table(portrait: Portrait, *, vintage: int | None = None) -> pd.DataFrame:
+    """The portrait's rows as plain text/number columns (codes stay text), named territories."""
+    table = portrait.table
+    if vintage is not None:
+        table = table[(table["vintage"] == int(vintage)).to_numpy()]
+    out = table.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype(str)
+    out["name"] = [portrait.name_of(lv, c, with_code=False) for lv, c in zip(out["level"], out["territory"])]
+    return out[TIDY_COLUMNS].reset_index(drop=True)
+
+
+def indicator_table(territory, *, data_dir=None, year=None, level=None, vintage=None, compare_to=None,
+                    allow_non_comparable: bool = False) -> pd.DataFrame:
+    """``abs indicators``: the tidy table of a territory, with evolutions since ``compare_to``."""
+    from abs_lib.indicators import compute_evolutions
+    from abs_lib.portrait.build import open_portrait
+
+    portrait = open_portrait(territory, year=year, data_dir=data_dir, level=level)
+    if compare_to is None:
+        return tidy_table(portrait, vintage=vintage)
+    end = int(vintage) if vintage is not None else int(portrait.table["vintage"].max())
+    evolutions = compute_evolutions(portrait.table, int(compare_to), end, registry=portrait.registry,
+                                    allow_non_comparable=allow_non_comparable)
+    tidy = tidy_table(portrait, vintage=end)
+    evolutions = evolutions.astype({c: str for c in ("territory", "level", "indicator")})
+    keep = evolutions[["territory", "level", "indicator", "vintage_start", "value_start", "change", "annual_rate", "flags"]]
+    keep = keep.rename(columns={"flags": "evolution_flags"})
+    return tidy.merge(keep, on=["territory", "level", "indicator"], how="left")

@@ -1,0 +1,84 @@
+"""``abs indicators``: the tidy indicator table of a territory, its communes and references."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from abs_lib.cli.data import add_data_dir_option
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "indicators", help="indicateurs d'un territoire (tableau CSV ou XLSX)",
+        description=(
+            "Calcule tous les indicateurs du registre pour un territoire, ses communes et ses références "
+            "(département(s), région, France métropolitaine) à partir des données importées, et les écrit "
+            "en tableau « tidy » : territoire, niveau, indicateur, millésime, valeur, numérateur, "
+            "dénominateur, unité, source, précautions."
+        ),
+    )
+    p.add_argument("territory", metavar="TERRITOIRE", help="code INSEE, SIREN d'EPCI ou nom")
+    p.add_argument("--year", "--annee", type=int, default=None, metavar="ANNÉE",
+                   help="millésime des données à garder (défaut : tous)")
+    p.add_argument("--compare-to", "--comparer-a", type=int, default=None, metavar="ANNÉE",
+                   help="ajoute l'évolution depuis ce millésime (refusée si l'INSEE juge les recensements non comparables)")
+    p.add_argument("--format", choices=["csv", "xlsx"], default="csv", help="format de sortie (défaut : csv)")
+    p.add_argument("--output", "-o", metavar="FICHIER", default=None,
+                   help="fichier de sortie (défaut : la sortie standard en CSV ; obligatoire en XLSX)")
+    p.add_argument("--geography", "--geographie", type=int, default=None, metavar="ANNÉE",
+                   help="géographie des communes (défaut : la plus récente)")
+    p.add_argument("--level", "--niveau", default=None, metavar="NIVEAU",
+                   help="niveau du territoire si le code est ambigu (commune, epci, departement, region)")
+    p.add_argument("--non-comparable", action="store_true",
+                   help="calcule quand même les évolutions entre recensements trop proches (marquées « non comparable »)")
+    add_data_dir_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from abs_lib.errors import AbsError
+    from abs_lib.portrait import indicator_table
+
+    from abs_lib.errors import NonComparableVintagesError
+
+    try:
+        table = indicator_table(args.territory, data_dir=args.data_dir, year=args.geography, level=args.level,
+                                vintage=args.year, compare_to=args.compare_to,
+                                allow_non_comparable=args.non_comparable)
+    except NonComparableVintagesError as error:
+        raise AbsError(f"{error} En ligne de commande : option --non-comparable.") from error
+    if args.format == "xlsx":
+        if not args.output:
+            raise AbsError("Le format XLSX s'écrit dans un fichier : ajoutez --output FICHIER.xlsx.")
+        target = Path(args.output)
+        with _staged(target) as tmp:
+            table.to_excel(tmp, index=False, engine="openpyxl")
+        print(f"{len(table)} lignes écrites dans {target}", file=sys.stderr)
+        return 0
+    if args.output:
+        target = Path(args.output)
+        with _staged(target) as tmp:
+            table.to_csv(tmp, index=False)
+        print(f"{len(table)} lignes écrites dans {target}", file=sys.stderr)
+    else:
+        table.to_csv(sys.stdout, index=False)
+    return 0
+
+
+class _staged:
+    """Write to a temporary file renamed into place: no half-written output on failure."""
+
+    def __init__(self, target: Path):
+        self.target = target
+        self.tmp = target.with_name(f".{target.name}.tmp")
+
+    def __enter__(self) -> Path:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        return self.tmp
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is None:
+            self.tmp.replace(self.target)
+        else:
+            self.tmp.unlink(missing_ok=True)

@@ -113,6 +113,7 @@ def missing_sources(portrait: Portrait, theme: str | None = None) -> pd.DataFram
     catalog = load_catalog()
     rows = latest_rows(portrait)
     own = rows[(rows["role"] == ROLE_TERRITORY).to_numpy() & rows["value"].isna().to_numpy()]
+    have = {e.dataset for e in portrait.entries}
     needs: dict[str, list[str]] = {}
     for _, row in own.iterrows():
         ind = registry[str(row["indicator"])]
@@ -121,6 +122,13 @@ def missing_sources(portrait: Portrait, theme: str | None = None) -> pd.DataFram
         for part in str(row["flags"] or "").split("; "):
             if part.startswith("source absente: "):
                 needs.setdefault(part.split(": ", 1)[1].strip(), []).append(ind.label)
+            elif part.startswith("variable absente: "):
+                # The dataset we have lacks the column (a "light" extract): name the source that has it.
+                variable = part.split(": ", 1)[1].split(" ")[0]
+                for dataset in _datasets_with(ind, variable):
+                    if dataset not in have:
+                        needs.setdefault(dataset, []).append(ind.label)
+                        break
     records = []
     for dataset, labels in sorted(needs.items()):
         try:
@@ -133,6 +141,16 @@ def missing_sources(portrait: Portrait, theme: str | None = None) -> pd.DataFram
         records.append({"Jeu de données": title, "Identifiant": dataset,
                         "Indicateurs concernés": ", ".join(dict.fromkeys(labels)), "Comment l'obtenir": how})
     return pd.DataFrame.from_records(records, columns=["Jeu de données", "Identifiant", "Indicateurs concernés", "Comment l'obtenir"])
+
+
+def _datasets_with(indicator, variable: str) -> list[str]:
+    """Datasets that the registry lists for ``variable`` in the indicator's terms, in order."""
+    found = []
+    for term in indicator.terms:
+        for alternative in term.alternatives:
+            if variable in alternative.variables:
+                found += [d for d in alternative.datasets if d not in found]
+    return found
 
 
 def enjeux(portrait: Portrait, *, top: int = 8) -> pd.DataFrame:

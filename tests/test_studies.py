@@ -1,0 +1,98 @@
+"""The study notebooks end to end: papermill execution, HTML export, figures checked
+against the library's own tables, on the real Côte-d'Or extracts and on the demo."""
+
+import html
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from abs_lib.demo import demo_local_structures
+from abs_lib.portrait import open_portrait
+from abs_lib.portrait.display import key_figures
+from abs_lib.reports.run import build_report
+from abs_lib.reports.studies import notebooks_dir
+
+REAL = ["200000925", "242100410"]
+
+
+@pytest.fixture(scope="module")
+def real_store(shared_data, tmp_path_factory):
+    from abs_lib.sources.importing import import_files
+    from abs_lib.sources.store import Store
+
+    root = tmp_path_factory.mktemp("real-data")
+    files = [p for sub in ("filosofi", "insee_dossier_complet", "caf") for p in sorted((shared_data / sub).glob("*.csv"))]
+    files.append(shared_data / "geo" / "communes_dep21.geojson")
+    assert all(r.ok for r in import_files(files, Store(root)))
+    return root
+
+
+def _key_figure_output(notebook_path: Path) -> str:
+    nb = json.loads(notebook_path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and "show_key_figures" in "".join(cell["source"]):
+            return "".join(o["data"]["text/html"] if isinstance(o["data"]["text/html"], str) else "".join(o["data"]["text/html"])
+                           for o in cell["outputs"] if "text/html" in o.get("data", {}))
+    raise AssertionError("no key-figure cell")
+
+
+def _check_html(page: Path, *, fictional: bool, images: int = 3):
+    text = page.read_text(encoding="utf-8")
+    assert '<html lang="fr">' in text
+    assert "open_portrait(" not in text and "from abs_lib" not in text, "input code leaked into the report"
+    assert "Traceback" not in text and "Error" not in text.replace("FigureError", "")
+    assert text.count("data:image/png;base64,") >= images
+    assert "<section class=\"abs-provenance\"" in text and "SHA-256" in text
+    assert ("fictif" in text.split("</title>")[0]) == fictional
+
+
+def _check_key_figures(result, portrait):
+    shown = html.unescape(_key_figure_output(result.notebook))
+    for _, row in key_figures(portrait).iterrows():
+        assert row["Valeur"] in shown, f"{row['Indicateur']}: {row['Valeur']} not in the report"
+
+
+@pytest.mark.parametrize("territory", REAL)
+@pytest.mark.parametrize("study", ["diagnostic", "actualisation"])
+def test_real_studies(territory, study, real_store, tmp_path):
+    extra = {"baseline": 2016} if study == "actualisation" else None
+    result = build_report(territory, study, data_dir=real_store, reports_dir=tmp_path, extra_params=extra)
+    _check_html(result.html, fictional=False, images=3 if study == "diagnostic" else 1)
+    _check_key_figures(result, open_portrait(territory, data_dir=real_store))
+    names = {p.name for p in result.tables}
+    assert f"{study}_indicateurs.csv" in names and f"{study}_tableaux.xlsx" in names
+
+
+@pytest.mark.parametrize("study", ["diagnostic", "actualisation"])
+def test_demo_studies(study, tmp_path):
+    extra = {"local_data": str(demo_local_structures())} if study == "actualisation" else None
+    result = build_report("000000001", study, reports_dir=tmp_path, extra_params=extra)
+    assert result.fictional
+    _check_html(result.html, fictional=True, images=3 if study == "diagnostic" else 1)
+    _check_key_figures(result, open_portrait("000000001"))
+    if study == "actualisation":
+        text = result.html.read_text(encoding="utf-8")
+        assert "Places en structures (fichier local)" in text
+
+
+def test_explorer_runs_headless(tmp_path):
+    result = build_report("000000002", "explorer", reports_dir=tmp_path)
+    assert "Thème" in result.notebook.read_text(encoding="utf-8")  # the widget was built
+
+
+def test_numeric_territory_code_survives_papermill_p(real_store, tmp_path):
+    """`papermill -p territory 200000925` injects an int: the notebook still finds the EPCI."""
+    out = tmp_path / "out.ipynb"
+    subprocess.run(
+        [sys.executable, "-m", "papermill", str(notebooks_dir() / "diagnostic.ipynb"), str(out),
+         "-p", "territory", "200000925", "-p", "data_dir", str(real_store), "--no-progress-bar"],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    nb = json.loads(out.read_text(encoding="utf-8"))
+    injected = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    assert "territory = 200000925" in "".join(injected["source"])  # papermill made it a number
+    intro = "".join("".join(o.get("data", {}).get("text/html", "")) for o in nb["cells"][2]["outputs"])
+    assert "CC de la Plaine Dijonnaise" in intro and "200000925" in intro

@@ -196,7 +196,8 @@ def build_report(
 
         start = time.perf_counter()
         say("2/4 Export HTML (sans code, images intégrées)…")
-        title = f"{spec.title} — territoire {code}"
+        label = (provenance.get("extra") or {}).get("territoire")
+        title = f"{spec.title} — {label}" if label else f"{spec.title} — territoire {code}"
         exported = export_html(nb, staging / f"{stem}.html", title=title, fictional=fictional)
         timings["export"] = time.perf_counter() - start
 

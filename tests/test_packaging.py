@@ -9,16 +9,21 @@ import yaml
 from conftest import REPO
 
 
+def _spec(requirement: str) -> str:
+    """A requirement without spaces and extras: conda has no extras (its dask includes distributed)."""
+    return re.sub(r"\[.*?\]", "", requirement.split("#")[0]).replace(" ", "")
+
+
 def _name(requirement: str) -> str:
     return re.split(r"[<>=!~ \[]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    wanted = {_name(r): r.replace(" ", "") for r in project["dependencies"]}
-    wanted.update({_name(r): r.replace(" ", "") for r in project["optional-dependencies"]["test"]})
+    wanted = {_name(r): _spec(r) for r in project["dependencies"]}
+    wanted.update({_name(r): _spec(r) for r in project["optional-dependencies"]["test"]})
     env = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
-    conda = {_name(d): d.replace(" ", "") for d in env["dependencies"] if isinstance(d, str)}
+    conda = {_name(d): _spec(d) for d in env["dependencies"] if isinstance(d, str)}
     conda.pop("python", None)
     conda.pop("pip", None)
     assert set(conda) == set(wanted), f"missing in environment.yml: {set(wanted) - set(conda)}; extra: {set(conda) - set(wanted)}"

@@ -124,7 +124,7 @@ def _excel_rows():
 
 
 def test_xlsx_with_header_rows(tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl
     titles, header, body = _excel_rows()
     book = openpyxl.Workbook()
     sheet = book.active
@@ -142,7 +142,7 @@ def test_xlsx_with_header_rows(tmp_path):
 
 
 def test_xls_with_header_rows(tmp_path):
-    xlwt = pytest.importorskip("xlwt")
+    import xlwt
     titles, header, body = _excel_rows()
     book = xlwt.Workbook()
     sheet = book.add_sheet("COM")

@@ -1,0 +1,120 @@
+"""The pages a batch leaves in the reports folder: ``index.html`` and ``batch-<horodatage>.json``.
+
+``index.html`` is for people: one self-contained French page listing every
+territory of the batch with its status (réussi / échec / inchangé), the date of
+its report, a link to it, and for failures the failing cell, the error and a
+link to the failed notebook. The JSON log is for scripts and for the record:
+every outcome with timings, worker and peak memory. Both are written atomically.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+from abs_lib.batch.worker import FAILURE, STATUS_LABELS, SUCCESS, UNCHANGED
+from abs_lib.reports.export import atomic_write_text
+from abs_lib.reports.provenance import PARIS
+
+INDEX_NAME = "index.html"
+
+STYLE = """
+body { margin: 0 auto; max-width: 70rem; padding: 1rem; font: 15px/1.45 system-ui, -apple-system,
+  "Segoe UI", Roboto, Arial, sans-serif; color: #1a1a1a; background: #fff; }
+h1 { font-size: 1.5rem; margin: 0.5rem 0 1rem; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+thead th { background: #f2f2f2; position: sticky; top: 0; }
+td.code { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.reussi { color: #1b6e20; } .echec { color: #a40000; font-weight: bold; } .inchange { color: #555; }
+.erreur { font-size: 0.85rem; white-space: pre-wrap; }
+.abs-banner { background: #fff3cd; border: 1px solid #e0a800; padding: 0.5rem 0.75rem; }
+@media (max-width: 600px) { body { padding: 0.5rem; font-size: 14px; } }
+"""
+
+
+def _date(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return value
+
+
+def _link(href: Path | str, text: str) -> str:
+    return f'<a href="{html.escape(str(href), quote=True)}">{html.escape(text)}</a>'
+
+
+def write_index(reports_dir: str | Path, study, outcomes, *, description: str, started_at: str,
+                fictional: bool = False) -> Path:
+    """Write ``<reports_dir>/index.html`` for ``outcomes`` (sorted by code); return its path."""
+    from abs_lib.reports.execute import FAILED_SUFFIX
+
+    root = Path(reports_dir)
+    stem = study.name
+    counts = {status: sum(o.status == status for o in outcomes) for status in (SUCCESS, FAILURE, UNCHANGED)}
+    rows = []
+    for o in sorted(outcomes, key=lambda o: (o.level, o.territory)):
+        folder = root / o.territory
+        links = []
+        if o.status != FAILURE and (folder / f"{stem}.html").is_file():
+            links.append(_link(f"{o.territory}/{stem}.html", "rapport"))
+        detail = ""
+        if o.status == FAILURE:
+            if (folder / f"{stem}{FAILED_SUFFIX}").is_file():
+                links.append(_link(f"{o.territory}/{stem}{FAILED_SUFFIX}", "notebook en échec"))
+            if (folder / f"{stem}.ancien.html").is_file():
+                links.append(_link(f"{o.territory}/{stem}.ancien.html", "ancien rapport (périmé)"))
+            detail = f'<div class="erreur">{html.escape(o.short_error() or "erreur inconnue")}</div>'
+        rows.append(
+            "<tr>"
+            f'<td class="code">{html.escape(o.territory)}</td>'
+            f"<td>{html.escape(o.name)}</td>"
+            f"<td>{html.escape(o.level)}</td>"
+            f'<td class="{o.status}">{STATUS_LABELS[o.status]}</td>'
+            f"<td>{_date(o.generated_at)}</td>"
+            f"<td>{' · '.join(links)}{detail}</td>"
+            "</tr>"
+        )
+    title = f"{study.title} — rapports par territoire"
+    banner = ""
+    if fictional:
+        title += " (territoires fictifs — démonstration)"
+        banner = ('<p class="abs-banner">Démonstration : ces territoires et leurs données sont fictifs ; '
+                  "aucun chiffre ne décrit un territoire réel.</p>\n")
+    summary = (f"Lot du {_date(started_at)} : {html.escape(description)}. "
+               f"{len(outcomes)} territoire(s) : {counts[SUCCESS]} réussi(s), {counts[FAILURE]} en échec, "
+               f"{counts[UNCHANGED]} inchangé(s).")
+    page = (
+        "<!DOCTYPE html>\n"
+        '<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{html.escape(title)}</h1>\n{banner}<p>{summary}</p>\n"
+        "<table>\n<thead><tr><th>Code</th><th>Territoire</th><th>Niveau</th><th>Statut</th>"
+        "<th>Date de génération</th><th>Liens et erreur</th></tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody>\n</table>\n</body>\n</html>\n"
+    )
+    path = root / INDEX_NAME
+    atomic_write_text(path, page)
+    return path
+
+
+def log_name(started_at: str) -> str:
+    """``batch-20250314-093012.json`` for a batch started at that time (Paris)."""
+    when = datetime.fromisoformat(started_at).astimezone(PARIS)
+    return f"batch-{when:%Y%m%d-%H%M%S}.json"
+
+
+def write_log(reports_dir: str | Path, record: dict, outcomes) -> Path:
+    """Write ``<reports_dir>/batch-<horodatage>.json``: the batch record and every outcome."""
+    data = dict(record)
+    data["outcomes"] = [asdict(o) | {"error_summary": o.short_error()} for o in outcomes]
+    path = Path(reports_dir) / log_name(record["started_at"])
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2))
+    return path

@@ -1,0 +1,326 @@
+"""Regenerate the report of one study for many territories, on Dask, resumably.
+
+Steps, all in the driver except the reports themselves:
+
+1. the prepare hook (once for the whole batch, see ``prepare``) gives extra parameters;
+2. each territory's inputs are compared with those of its published report
+   (``inputs``): unchanged reports are skipped unless ``force``;
+3. the others go to the Dask workers (``worker.run_report_task``), largest
+   territories first; a tqdm bar shows counts and the remaining time;
+4. ``index.html`` and ``batch-<horodatage>.json`` are written (also after Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from abs_lib.batch.inputs import data_fingerprint, file_checksums, report_inputs, why_regenerate
+from abs_lib.batch.prepare import RESERVED, resolve_prepare_hook, run_prepare
+from abs_lib.batch.worker import FAILURE, SUCCESS, UNCHANGED, ReportOutcome, ReportTask
+from abs_lib.errors import BatchError
+from abs_lib.reports.provenance import PARIS
+
+SHARED_DIR = "_partage"
+
+
+@dataclass
+class BatchResult:
+    """What a batch did."""
+
+    outcomes: list[ReportOutcome]
+    index: Path
+    log: Path
+    seconds: float
+    prepare_seconds: float
+    # worker -> peak memory in bytes, kernels included: {"peak_rss": …, "peak_pss": …}
+    workers: dict[str, dict] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[ReportOutcome]:
+        return [o for o in self.outcomes if o.status == FAILURE]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def plan_tasks(territories, study, *, year, data_dir: Path | None, data_source: Path, reports_dir: Path,
+               params: Mapping, force: bool = False,
+               timeout: int | None = 600) -> tuple[list[ReportTask], list[ReportOutcome]]:
+    """Split the batch into reports to produce and reports whose inputs did not change.
+
+    ``data_dir`` is what ``build_report`` receives (None: its default, the demo's own
+    store for demo codes); ``data_source`` is the folder whose content is checksummed.
+    """
+    from abs_lib import __version__
+
+    notebook_sha = _sha256(study.notebook_path())
+    data_sha = data_fingerprint(data_source)
+    files_sha = file_checksums(params)  # once: the shared tables may be large
+    tasks, skipped = [], []
+    for territory in territories:
+        requested = {"territory": territory.code, "year": year,
+                     "data_dir": str(data_dir) if data_dir is not None else None,
+                     **params, "level": territory.level}
+        inputs = report_inputs(study=study.name, notebook_sha256=notebook_sha, abs_version=__version__,
+                               parameters=requested, data_sha256=data_sha, parameter_files_sha256=files_sha)
+        folder = reports_dir / territory.code
+        reason = "régénération demandée (--force)" if force else why_regenerate(folder, study.name, inputs)
+        if reason is None:
+            skipped.append(ReportOutcome(
+                territory=territory.code, level=territory.level, name=territory.name, status=UNCHANGED,
+                generated_at=_published_at(folder / f"{study.name}.provenance.json"),
+                fictional=territory.fictional,
+            ))
+            continue
+        tasks.append(ReportTask(
+            territory=territory.code, level=territory.level, name=territory.name, study=study, year=year,
+            data_dir=requested["data_dir"], reports_dir=str(reports_dir), params=dict(params),
+            inputs=inputs, timeout=timeout, reason=reason,
+        ))
+    return tasks, skipped
+
+
+def _published_at(provenance: Path) -> str | None:
+    import json
+
+    try:
+        return json.loads(provenance.read_text(encoding="utf-8")).get("generated_at")
+    except (OSError, ValueError):
+        return None
+
+
+def _check_workers(client, paths: list[str]) -> int:
+    """Fail early when a worker runs another abs or cannot see the shared folders; return the worker count."""
+    from abs_lib import __version__
+    from abs_lib.batch.worker import worker_facts
+
+    facts = client.run(worker_facts, paths)
+    if not facts:
+        raise BatchError("Aucun processus de calcul (worker Dask) n'est connecté à l'ordonnanceur.")
+    for address, fact in facts.items():
+        if fact["abs_version"] != __version__:
+            raise BatchError(
+                f"Le worker {address} a abs {fact['abs_version']}, ce poste abs {__version__} : "
+                "installez la même version partout.")
+        if fact["missing"]:
+            raise BatchError(
+                f"Le worker {address} ({fact['host']}) ne voit pas : {', '.join(fact['missing'])}. "
+                "Les données, le notebook et le dossier des rapports doivent être sur un système de "
+                "fichiers partagé, au même chemin sur chaque machine.")
+    return len(facts)
+
+
+def run_batch(
+    territories,
+    study,
+    *,
+    year: int | None = None,
+    data_dir: str | Path | None = None,
+    reports_dir: str | Path = "reports",
+    extra_params: Mapping | None = None,
+    prepare: str | Callable | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    progress: bool = True,
+    timeout: int | None = 600,
+    prewarm: bool = True,
+    description: str = "",
+    say: Callable[[str], None] | None = None,
+) -> BatchResult:
+    """Produce the ``study`` report of every territory (``Territory`` objects) on Dask.
+
+    Parameters
+    ----------
+    territories : list of Territory
+        From :func:`abs_lib.batch.selection.select_territories`.
+    study : str or Study
+        Registered study name or a ``Study`` (custom notebook).
+    year, data_dir, reports_dir, timeout :
+        As for ``build_report``; paths are made absolute (workers may run elsewhere).
+        ``data_dir`` None for demo territories: the demo's own store (checksummed through
+        the demo files); otherwise ``$ABS_DATA_DIR`` or ``./data``.
+    extra_params : mapping, optional
+        Other notebook parameters, the same for every territory.
+    prepare : callable, "module:fonction", "aucune" or None
+        Prepare hook (see ``abs_lib.batch.prepare``); None: the study's registered hook, if any.
+    scheduler : str, optional
+        Address of an existing Dask scheduler; None: a LocalCluster of ``workers`` processes.
+    force : bool
+        Produce every report even when its inputs did not change.
+    progress : bool
+        Show a tqdm bar (counts, rate, remaining time).
+    prewarm : bool
+        Fork each report's kernel from a per-worker server that already imported the
+        notebook's modules (``forkkernel``; POSIX); False: a new ``python3`` kernel per report.
+    say : callable, optional
+        Receives French lines about the batch (default: nothing).
+
+    Returns
+    -------
+    BatchResult
+        Never raises for a failing territory: see ``result.failed``. Raises
+        ``BatchError``/``ReportError`` when the batch cannot start.
+    """
+    from abs_lib.config import data_dir as resolve_data_dir
+    from abs_lib.config import demo_dir
+    from abs_lib.reports.studies import get_study
+
+    say = say or (lambda line: None)
+    started = time.perf_counter()
+    started_at = datetime.now(PARIS).isoformat(timespec="seconds")
+    spec = get_study(study)
+    notebook = spec.notebook_path()
+    territories = list(territories)
+    fictional = bool(territories) and all(t.fictional for t in territories)
+    if data_dir is None and fictional:
+        # The demo: build_report gives demo codes the demo's own store, made from these files.
+        data_path, data_source = None, demo_dir().resolve()
+    else:
+        data_path = data_source = resolve_data_dir(data_dir).resolve()
+    reports_path = Path(reports_dir).resolve()
+    reports_path.mkdir(parents=True, exist_ok=True)
+    if not territories:
+        raise BatchError("Aucun territoire à produire.")
+    params = dict(extra_params or {})
+    clash = sorted(RESERVED & set(params))
+    if clash:
+        raise BatchError(f"Paramètre(s) {', '.join(clash)} fixé(s) par le lot lui-même : retirez-les de -p.")
+
+    hook = resolve_prepare_hook(spec.name, prepare)
+    prep_start = time.perf_counter()
+    if hook is not None:
+        say(f"Préparation commune aux {len(territories)} territoires ({getattr(hook, '__name__', hook)})…")
+    params.update(run_prepare(hook, territories, spec.name, year, data_path, reports_path / SHARED_DIR / spec.name))
+    prepare_seconds = time.perf_counter() - prep_start
+
+    tasks, outcomes = plan_tasks(territories, spec, year=year, data_dir=data_path, data_source=data_source,
+                                 reports_dir=reports_path, params=params, force=force, timeout=timeout)
+    # Largest first: a big EPCI started last would leave the other workers idle at the end.
+    sizes = {t.code: len(t.communes) for t in territories}
+    tasks.sort(key=lambda t: -sizes.get(t.territory, 0))
+    say(f"{len(territories)} territoire(s) : {len(outcomes)} inchangé(s), {len(tasks)} à produire.")
+
+    worker_peaks: dict[str, dict] = {}
+    record = {
+        "study": spec.name, "notebook": str(notebook), "description": description,
+        "started_at": started_at, "year": year, "data_dir": str(data_path) if data_path else None,
+        "data_checksummed": str(data_source), "reports_dir": str(reports_path),
+        "parameters": params, "scheduler": scheduler or "LocalCluster", "force": force,
+        "prepare": getattr(hook, "__name__", None) if hook else None, "prewarm": prewarm,
+    }
+    preload = None
+    if prewarm:
+        from abs_lib.batch.forkkernel import notebook_imports
+
+        preload = notebook_imports(notebook)
+    state = {"submitted": False}
+    try:
+        if tasks:
+            _run_on_dask(tasks, outcomes, worker_peaks, state, preload, scheduler=scheduler, workers=workers,
+                         paths=[str(data_source), str(notebook), str(reports_path)], progress=progress, say=say)
+    except BaseException:
+        if state["submitted"]:  # interrupted mid-batch: still list what was done
+            _finish(tasks, outcomes, worker_peaks, record, started, prepare_seconds, reports_path, spec,
+                    fictional)
+        raise
+    seconds, index, log = _finish(tasks, outcomes, worker_peaks, record, started, prepare_seconds,
+                                  reports_path, spec, fictional)
+    return BatchResult(outcomes=outcomes, index=index, log=log, seconds=seconds,
+                       prepare_seconds=prepare_seconds, workers=worker_peaks)
+
+
+def _finish(tasks, outcomes, worker_peaks, record, started, prepare_seconds, reports_path, spec, fictional):
+    """Account for reports that never came back, then write index.html and the JSON log."""
+    from abs_lib.batch.index import write_index, write_log
+
+    seconds = time.perf_counter() - started
+    done = {o.territory for o in outcomes}
+    for task in tasks:  # interrupted: what never came back is a failure, not a silent gap
+        if task.territory not in done:
+            outcomes.append(ReportOutcome(territory=task.territory, level=task.level, name=task.name,
+                                          status=FAILURE, error="lot interrompu avant ce rapport",
+                                          reason=task.reason))
+    produced = [o for o in outcomes if o.status != UNCHANGED and o.seconds]
+    record.update(
+        finished_at=datetime.now(PARIS).isoformat(timespec="seconds"),
+        seconds=round(seconds, 3), prepare_seconds=round(prepare_seconds, 3),
+        counts={s: sum(o.status == s for o in outcomes) for s in (SUCCESS, FAILURE, UNCHANGED)},
+        report_seconds=round(sum(o.seconds for o in produced), 3),
+        workers={w: dict(p) for w, p in sorted(worker_peaks.items())},
+    )
+    index = write_index(reports_path, spec, outcomes, description=record["description"] or spec.name,
+                        started_at=record["started_at"], fictional=fictional)
+    log = write_log(reports_path, record, outcomes)
+    return seconds, index, log
+
+
+def _run_on_dask(tasks, outcomes, worker_peaks, state, preload, *, scheduler, workers, paths, progress, say) -> None:
+    from abs_lib.batch.cluster import dask_client
+    from abs_lib.batch.worker import WarmUp
+
+    token = uuid.uuid4().hex[:8]  # two batches on one shared cluster never share a task key
+    with dask_client(scheduler, workers=workers) as client:
+        n_workers = _check_workers(client, paths)
+        client.register_plugin(WarmUp(preload), name=WarmUp.name)
+        try:
+            say(f"{len(tasks)} rapport(s) sur {n_workers} processus de calcul "
+                f"({'ordonnanceur ' + scheduler if scheduler else 'cluster local'}).")
+            state["submitted"] = True
+            _submit_and_collect(client, tasks, outcomes, worker_peaks, token, progress)
+        finally:
+            if scheduler:  # a shared cluster: stop our fork servers, give their memory back
+                with contextlib.suppress(Exception):
+                    client.unregister_worker_plugin(WarmUp.name)
+
+
+def _submit_and_collect(client, tasks, outcomes, worker_peaks, token, progress) -> None:
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    from abs_lib.batch.worker import run_report_task
+
+    by_key = {}
+    futures = []
+    for rank, task in enumerate(tasks):
+        future = client.submit(run_report_task, task, key=f"rapport-{task.study.name}-{task.territory}-{token}",
+                               pure=False, priority=len(tasks) - rank)
+        by_key[future.key] = task
+        futures.append(future)
+    counts = {SUCCESS: 0, FAILURE: 0}
+    with tqdm(total=len(tasks), unit="rapport", desc="Rapports", disable=not progress,
+              dynamic_ncols=True) as bar:
+        for future in as_completed(futures):
+            task = by_key[future.key]
+            try:
+                outcome = future.result()
+            except Exception as error:  # noqa: BLE001 - a worker lost, a task killed: record it
+                outcome = ReportOutcome(
+                    territory=task.territory, level=task.level, name=task.name, status=FAILURE,
+                    error=f"le processus de calcul a échoué : {type(error).__name__} : {error}",
+                    reason=task.reason)
+            outcomes.append(outcome)
+            if outcome.worker and outcome.peak_rss:
+                peaks = worker_peaks.setdefault(outcome.worker, {"peak_rss": 0, "peak_pss": None})
+                peaks["peak_rss"] = max(peaks["peak_rss"], outcome.peak_rss)
+                if outcome.peak_pss:
+                    peaks["peak_pss"] = max(peaks["peak_pss"] or 0, outcome.peak_pss)
+            counts[outcome.status] += 1
+            bar.set_postfix_str(f"réussis={counts[SUCCESS]}, échecs={counts[FAILURE]}", refresh=False)
+            bar.update(1)
+            future.release()

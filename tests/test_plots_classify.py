@@ -1,6 +1,4 @@
-"""Class bounds of choropleths: bounds worked out by hand, same result with or without mapclassify."""
-
-import importlib.util
+"""Class bounds of choropleths: bounds worked out by hand."""
 
 import numpy as np
 import pandas as pd
@@ -10,51 +8,29 @@ from abs_lib.errors import FigureError
 from abs_lib.formatting import THOUSANDS as T, UNIT_SPACE as U
 from abs_lib.plots.classify import assign_classes, class_bounds, class_labels
 
-HAS_MAPCLASSIFY = importlib.util.find_spec("mapclassify") is not None
-ENGINES = [
-    pytest.param(False, id="numpy"),
-    pytest.param(True, id="mapclassify",
-                 marks=pytest.mark.skipif(not HAS_MAPCLASSIFY, reason="mapclassify non installé")),
-]
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-def test_quantiles_by_hand(engine):
+def test_quantiles_by_hand():
     # 1..10, 5 classes: percentile p sits at rank p/100 * 9, linearly interpolated:
     # 20 % -> rank 1.8 -> 2.8 ; 40 % -> 3.6 -> 4.6 ; 60 % -> 6.4 ; 80 % -> 8.2 ; 100 % -> 10
     values = np.arange(1, 11, dtype=float)
-    bounds = class_bounds(values, 5, "quantiles", use_mapclassify=engine)
+    bounds = class_bounds(values, 5, "quantiles")
     np.testing.assert_allclose(bounds, [1, 2.8, 4.6, 6.4, 8.2, 10])
     classes = assign_classes(pd.Series(values), bounds)
     assert classes.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_equal_intervals_by_hand_and_right_closed(engine):
+def test_equal_intervals_by_hand_and_right_closed():
     values = pd.Series([0.0, 10.0, 20.0, 40.0], index=["a", "b", "c", "d"])
-    bounds = class_bounds(values, 4, "equal", use_mapclassify=engine)
+    bounds = class_bounds(values, 4, "equal")
     np.testing.assert_allclose(bounds, [0, 10, 20, 30, 40])
     # a bound belongs to the class below it; class 3 (20-30] is empty
     assert assign_classes(values, bounds).tolist() == [0, 0, 1, 3]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_natural_breaks_by_hand(engine):
-    np.testing.assert_allclose(class_bounds([1, 2, 3, 10, 11, 12], 2, "natural", use_mapclassify=engine), [1, 3, 12])
+def test_natural_breaks_by_hand():
+    np.testing.assert_allclose(class_bounds([1, 2, 3, 10, 11, 12], 2, "natural"), [1, 3, 12])
     # {1,1,2} {10,11} {30}: within-class squared deviations 2/3 + 1/2 + 0, the least of all 3-splits
-    np.testing.assert_allclose(class_bounds([30, 1, 11, 1, 10, 2], 3, "natural", use_mapclassify=engine),
+    np.testing.assert_allclose(class_bounds([30, 1, 11, 1, 10, 2], 3, "natural"),
                                [1, 2, 11, 30])
-
-
-@pytest.mark.skipif(not HAS_MAPCLASSIFY, reason="mapclassify non installé")
-@pytest.mark.parametrize("method", ["quantiles", "natural", "equal"])
-def test_numpy_fallback_matches_mapclassify(method):
-    rng = np.random.default_rng(21)
-    for _ in range(10):
-        values = np.round(rng.lognormal(3, 1, size=int(rng.integers(8, 120))), 1)
-        for k in (3, 5, 7):
-            np.testing.assert_allclose(class_bounds(values, k, method, use_mapclassify=False),
-                                       class_bounds(values, k, method, use_mapclassify=True))
 
 
 def test_missing_values_get_no_class_and_do_not_move_bounds():

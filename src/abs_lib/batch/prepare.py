@@ -13,7 +13,8 @@ absolute data folder (None for the demo: like the notebooks, use the demo's own
 store), ``out_dir`` a folder reserved for the hook (on the shared file system,
 under the reports folder: ``<rapports>/_partage/<étude>/``). Register one per study with
 :func:`register_prepare_hook`, or name one on the command line
-(``--preparation paquet.module:fonction``). Default: none.
+(``--preparation paquet.module:fonction``). Default: the packaged studies
+precompute their indicators (``abs_lib.portrait.shared``); other studies, none.
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ from abs_lib.errors import BatchError
 
 PrepareHook = Callable[..., Mapping]
 
-#: Study name -> hook run before its batches (the indicator precomputation plugs in here).
+#: Study name -> hook run before its batches, registered at run time.
 PREPARE_HOOKS: dict[str, PrepareHook] = {}
+
+#: Hooks of the packaged studies: their indicators are computed once per batch.
+DEFAULT_HOOKS = {study: "abs_lib.portrait.shared:precompute_shared_tables"
+                 for study in ("diagnostic", "actualisation", "explorer")}
 
 #: Parameters set by the batch itself, which a hook may not override.
 RESERVED = frozenset({"territory", "year", "data_dir", "level", "tables_dir"})
@@ -48,7 +53,11 @@ def resolve_prepare_hook(study: str, spec: str | PrepareHook | None = None) -> P
     if callable(spec):
         return spec
     if spec is None:
-        return PREPARE_HOOKS.get(study)
+        if study in PREPARE_HOOKS:
+            return PREPARE_HOOKS[study]
+        spec = DEFAULT_HOOKS.get(study)
+        if spec is None:
+            return None
     if spec.strip().lower() == NO_HOOK:
         return None
     module_name, _, attr = spec.partition(":")

@@ -8,6 +8,7 @@ the one a batch precomputed for every territory (``shared_tables``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from abs_lib.config import data_dir as resolve_data_dir
 from abs_lib.demo import demo_geography, demo_store, is_demo_code
 from abs_lib.errors import AbsError
 from abs_lib.indicators import Geography as MembershipIndex
-from abs_lib.indicators import compute_indicators, load_registry, territory_view
+from abs_lib.indicators import LEVELS, compute_indicators, load_registry, territory_view
 from abs_lib.indicators.loading import load_inputs
 from abs_lib.indicators.registry import Registry
 from abs_lib.sources.store import Store, StoredEntry
@@ -38,6 +39,7 @@ class Portrait:
     data_dir: Path
     notes: list[str] = field(default_factory=list)
     contours: pd.DataFrame | None = None
+    cache: dict = field(default_factory=dict, repr=False)  # derived tables, computed once
 
     @property
     def fictional(self) -> bool:
@@ -77,7 +79,10 @@ def _resolve(territory, level: str | None, year: int | None, demo: bool | None) 
 
 def _read_shared(path: str | Path, keep: set[str]) -> pd.DataFrame:
     """Rows of a batch's precomputed table that concern this study (filtered while reading)."""
-    return pd.read_parquet(path, filters=[("territory", "in", sorted(keep))])
+    table = pd.read_parquet(path, filters=[("territory", "in", sorted(keep))])
+    for column in ("territory", "level", "indicator", "label", "theme", "unit", "source", "flags"):
+        table[column] = table[column].astype("category")
+    return table
 
 
 def open_portrait(
@@ -113,7 +118,11 @@ def open_portrait(
     keep = {place.code, *map(str, index.members(place.level, place.code))} | {c for _, c in index.references(place.level, place.code)}
     if shared_tables:
         table = _read_shared(shared_tables, keep)
-        entries = store.entries()
+        sidecar = Path(shared_tables).with_suffix(".notes.json")
+        facts = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
+        used = set(facts.get("datasets", registry.datasets))
+        entries = [e for e in store.entries() if e.dataset in used]
+        notes = list(facts.get("notes", []))
     else:
         inputs = load_inputs(store, geography_year=None if demo else geography.year, registry=registry, fictional=demo)
         if not inputs.entries:
@@ -121,12 +130,33 @@ def open_portrait(
                 f"Aucune donnée utilisable dans {store.root}. Importez les fichiers officiels "
                 "(`abs data import FICHIER…`) ou téléchargez-les (`abs data fetch JEU`)."
             )
-        table = compute_indicators(membership, inputs.commune_tables, inputs.level_tables, registry=registry)
+        table = compute_table(membership, inputs, registry, communes=place.communes)
         entries, notes = inputs.entries, inputs.notes
     view = territory_view(table, membership, place.level, place.code)
     contours = _contours(store, place)
     return Portrait(territory=place, table=view, membership=membership, registry=registry,
                     entries=list(entries), data_dir=Path(store.root), notes=notes, contours=contours)
+
+
+def compute_table(membership: pd.DataFrame, inputs, registry: Registry, *, communes) -> pd.DataFrame:
+    """Indicators of every EPCI, département, région and France, and of ``communes`` only.
+
+    Supra-communal sums need the whole membership (a France total over part of
+    France would be wrong), but a commune's value depends on that commune alone:
+    computing the ~35,000 communes of France for one study would multiply the
+    table by thirty for nothing.
+    """
+    supra = [lv for lv in LEVELS if lv != "commune"]
+    wide = compute_indicators(membership, inputs.commune_tables, inputs.level_tables, registry=registry, levels=supra)
+    local = membership[membership["commune"].isin(set(map(str, communes)))]
+    if local.empty:
+        return wide
+    own = compute_indicators(local, inputs.commune_tables, inputs.level_tables, registry=registry, levels=["commune"])
+    table = pd.concat([wide, own], ignore_index=True)
+    for column in ("territory", "level", "indicator", "label", "theme", "unit", "source", "flags"):
+        if column in table.columns:
+            table[column] = table[column].astype("category")
+    return table
 
 
 def _contours(store: Store, place: Territory) -> pd.DataFrame | None:

@@ -39,7 +39,14 @@ def chosen_vintages(portrait: Portrait, max_vintage: int | None = None) -> pd.Se
 
 
 def latest_rows(portrait: Portrait, max_vintage: int | None = None) -> pd.DataFrame:
-    """Territory and reference rows at each indicator's chosen vintage."""
+    """Territory and reference rows at each indicator's chosen vintage (computed once per portrait)."""
+    cache = portrait.cache.setdefault("latest_rows", {})
+    if max_vintage not in cache:
+        cache[max_vintage] = _latest_rows(portrait, max_vintage)
+    return cache[max_vintage]
+
+
+def _latest_rows(portrait: Portrait, max_vintage: int | None) -> pd.DataFrame:
     chosen = chosen_vintages(portrait, max_vintage)
     t = portrait.table
     t = t[(t["role"] != ROLE_COMMUNE).to_numpy()]
@@ -248,12 +255,20 @@ def study_tables(portrait: Portrait) -> dict[str, pd.DataFrame]:
 
 
 def save_study_tables(portrait: Portrait, folder, study: str) -> list:
-    """Write :func:`study_tables` as CSV and XLSX into ``folder`` (no-op without a folder)."""
+    """Write :func:`study_tables` into ``folder`` (no-op without a folder): every table as
+    CSV, and the theme tables in one XLSX workbook. The tidy table (thousands of rows)
+    stays CSV only: a spreadsheet of it is slow to write and nobody reads it there."""
     if not folder:
         return []
+    from pathlib import Path
+
     from abs_lib.reports.tables import save_tables
 
-    return save_tables(study_tables(portrait), folder, study)
+    tables = study_tables(portrait)
+    tidy = tables.pop("indicateurs")
+    path = Path(folder) / f"{study}_indicateurs.csv"
+    tidy.to_csv(path, index=False, encoding="utf-8")
+    return [path, *save_tables(tables, folder, study)]
 
 
 TIDY_COLUMNS = ["territory", "name", "level", "role", "indicator", "label", "theme", "vintage", "value",

@@ -1,0 +1,72 @@
+"""Indicators computed once for a whole batch, read by each report.
+
+``abs batch`` runs this in its driver before any report (the batch "prepare
+hook"): every EPCI, département, région and France, plus the communes of the
+batch's territories, in one parquet file; each study notebook then reads only
+its own rows (``open_portrait(..., shared_tables=path)``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from abs_lib.config import data_dir as resolve_data_dir
+from abs_lib.demo import demo_geography, demo_store
+from abs_lib.indicators import load_registry
+from abs_lib.indicators.loading import load_inputs
+from abs_lib.portrait.build import compute_table
+from abs_lib.sources.store import Store
+from abs_lib.territories import load_geography
+
+SHARED_FILE = "indicateurs.parquet"
+
+
+def notes_path(table_path: str | Path) -> Path:
+    return Path(table_path).with_suffix(".notes.json")
+
+
+def _write_if_changed(frame: pd.DataFrame, target: Path) -> None:
+    """Write atomically, and leave an identical file untouched (reruns then skip every report)."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False)
+        new = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
+        old = hashlib.sha256(target.read_bytes()).hexdigest() if target.exists() else None
+        if new != old:
+            os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def precompute_shared_tables(territories, study, year, data_dir, out_dir) -> dict:
+    """Batch prepare hook: compute the indicators of every territory of the batch once.
+
+    ``data_dir`` None means the fictional demo (its own store and geography).
+    Returns ``{"shared_tables": path}`` for the notebooks.
+    """
+    territories = list(territories)
+    demo = data_dir is None and all(t.fictional for t in territories)
+    store = demo_store() if demo else Store(resolve_data_dir(data_dir))
+    geography = demo_geography() if demo else load_geography(year)
+    registry = load_registry()
+    inputs = load_inputs(store, geography_year=None if demo else geography.year, registry=registry, fictional=demo)
+    communes = sorted({c for t in territories for c in t.communes})
+    table = compute_table(geography.membership(), inputs, registry, communes=communes)
+    table = table.astype({c: str for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)})
+    table = table.sort_values(["territory", "indicator", "vintage"], kind="stable").reset_index(drop=True)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / SHARED_FILE
+    _write_if_changed(table, target)
+    notes = json.dumps({"notes": inputs.notes, "datasets": sorted({e.dataset for e in inputs.entries})},
+                       ensure_ascii=False, indent=1)
+    if not notes_path(target).exists() or notes_path(target).read_text(encoding="utf-8") != notes:
+        notes_path(target).write_text(notes, encoding="utf-8")
+    return {"shared_tables": str(target.resolve())}

@@ -38,7 +38,7 @@ BIN = Path(sys.executable).parent
 
 def demo_territories(n: int) -> list[tuple[str, str]]:
     """(code, level): the demo EPCI first, then its communes in code order."""
-    from abs_lib.batch.selection import demo_geography
+    from abs_lib.demo import demo_geography
 
     geography = demo_geography()
     found = [(code, "epci") for code in sorted(geography.epci.index)]

@@ -16,7 +16,8 @@ from abs_lib.batch.forkkernel import notebook_imports
 from abs_lib.batch.index import write_index
 from abs_lib.batch.inputs import data_fingerprint, report_inputs, why_regenerate, write_inputs
 from abs_lib.batch.prepare import register_prepare_hook, resolve_prepare_hook, run_prepare
-from abs_lib.batch.selection import demo_geography, read_codes_file, select_territories
+from abs_lib.batch.selection import read_codes_file, select_territories
+from abs_lib.demo import demo_geography
 from abs_lib.batch.worker import FAILURE, SUCCESS, UNCHANGED, ReportOutcome
 from abs_lib.cli import main
 from abs_lib.errors import BatchError, TerritoryNotFoundError
@@ -181,7 +182,11 @@ def _hook_counts(territories, study, year, data_dir, out_dir):
 
 def test_prepare_hook_registry_and_checks(tmp_path):
     territories = select_territories(all_epci=True, geography=demo_geography()).territories
-    assert resolve_prepare_hook("diagnostic") is None  # default: no hook
+    from abs_lib.portrait.shared import precompute_shared_tables
+
+    assert resolve_prepare_hook("diagnostic") is precompute_shared_tables  # packaged studies: shared indicators
+    assert resolve_prepare_hook("diagnostic", "aucune") is None
+    assert resolve_prepare_hook("une-autre-etude") is None  # default for other studies: no hook
     register_prepare_hook("test-lot", _hook_counts)
     try:
         hook = resolve_prepare_hook("test-lot")

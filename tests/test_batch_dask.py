@@ -15,7 +15,6 @@ import base64
 import contextlib
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,8 @@ import pandas as pd
 import pytest
 
 from abs_lib.batch.run import run_batch
-from abs_lib.batch.selection import demo_geography, select_territories
+from abs_lib.batch.selection import select_territories
+from abs_lib.demo import demo_geography
 from abs_lib.cli import main
 from abs_lib.config import demo_dir
 from abs_lib.reports.studies import Study

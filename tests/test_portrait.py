@@ -1,11 +1,9 @@
 """The portrait layer: what a study shows, checked against independent sums of the raw files."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from abs_lib.config import demo_dir
-from abs_lib.demo import demo_store
 from abs_lib.errors import AbsError
 from abs_lib.portrait import (
     chosen_vintages,
@@ -146,3 +144,18 @@ def test_real_epci_population_is_the_sum_of_its_communes(real_store, shared_data
     missing = missing_sources(portrait)
     assert "rp-population-iris" in set(missing["Identifiant"]) or "rp-population-commune" in set(missing["Identifiant"])
     assert portrait.contours is not None and len(portrait.contours) == 698
+
+
+def test_batch_shared_tables_give_the_same_portrait(demo, tmp_path):
+    from abs_lib.demo import demo_geography
+    from abs_lib.portrait.shared import precompute_shared_tables
+
+    territories = [demo_geography().territory(code, level="epci") for code in ("000000001", "000000002")]
+    params = precompute_shared_tables(territories, "diagnostic", None, None, tmp_path)
+    first = (tmp_path / "indicateurs.parquet").read_bytes()
+    shared = open_portrait("000000001", shared_tables=params["shared_tables"])
+    for theme in ("petite-enfance", "revenus-pauvreté", "logement"):
+        pd.testing.assert_frame_equal(theme_table(shared, theme), theme_table(demo, theme))
+    assert [e.dataset for e in shared.entries] == [e.dataset for e in demo.entries]
+    precompute_shared_tables(territories, "diagnostic", None, None, tmp_path)
+    assert (tmp_path / "indicateurs.parquet").read_bytes() == first  # reruns leave it untouched

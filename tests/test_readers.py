@@ -4,7 +4,6 @@ import math
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from abs_lib.errors import MissingColumnError, SourceFileError

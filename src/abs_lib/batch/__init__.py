@@ -11,7 +11,7 @@ only when a batch runs.
 
 from __future__ import annotations
 
-__all__ = ["run_batch", "select_territories", "demo_geography", "read_codes_file",
+__all__ = ["run_batch", "select_territories", "read_codes_file",
            "register_prepare_hook", "PREPARE_HOOKS"]
 
 
@@ -20,7 +20,7 @@ def __getattr__(name):
         from abs_lib.batch.run import run_batch
 
         return run_batch
-    if name in ("select_territories", "demo_geography", "read_codes_file"):
+    if name in ("select_territories", "read_codes_file"):
         from abs_lib.batch import selection
 
         return getattr(selection, name)

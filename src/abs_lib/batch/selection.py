@@ -29,13 +29,6 @@ class Selection:
         return self.geography.fictional
 
 
-def demo_geography() -> Geography:
-    """The fictional demo geography (département 00, 4 EPCI, 36 communes), marked fictional."""
-    from abs_lib.demo import demo_geography as geography
-
-    return geography()
-
-
 def read_codes_file(path: str | Path) -> list[tuple[int, str]]:
     """``(line number, code)`` for each code of a list file: one code per line, ``#`` comments.
 

@@ -75,7 +75,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from abs_lib.batch.run import run_batch
-    from abs_lib.batch.selection import demo_geography, read_codes_file, select_territories
+    from abs_lib.batch.selection import read_codes_file, select_territories
+    from abs_lib.demo import demo_geography
     from abs_lib.reports.studies import Study, get_study
 
     study = get_study(args.study)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from abs_lib.formatting import format_number
 from abs_lib.indicators import census_comparable, rank_enjeux
-from abs_lib.indicators.views import ROLE_COMMUNE, ROLE_REFERENCE, ROLE_TERRITORY
+from abs_lib.indicators.views import ROLE_COMMUNE, ROLE_TERRITORY
 from abs_lib.portrait.build import Portrait
 from abs_lib.sources.catalog import load_catalog
 

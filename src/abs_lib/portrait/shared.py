@@ -57,6 +57,8 @@ def precompute_shared_tables(territories, study, year, data_dir, out_dir) -> dic
     geography = demo_geography() if demo else load_geography(year)
     registry = load_registry()
     inputs = load_inputs(store, geography_year=None if demo else geography.year, registry=registry, fictional=demo)
+    if not inputs.entries:  # nothing to share: each notebook reports the missing data itself
+        return {}
     communes = sorted({c for t in territories for c in t.communes})
     table = compute_table(geography.membership(), inputs, registry, communes=communes)
     table = table.astype({c: str for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)})

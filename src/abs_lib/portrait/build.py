@@ -133,9 +133,24 @@ def open_portrait(
         table = compute_table(membership, inputs, registry, communes=place.communes)
         entries, notes = inputs.entries, inputs.notes
     view = territory_view(table, membership, place.level, place.code)
+    _require_population(view, place, store)
     contours = _contours(store, place)
     return Portrait(territory=place, table=view, membership=membership, registry=registry,
                     entries=list(entries), data_dir=Path(store.root), notes=notes, contours=contours)
+
+
+def _require_population(view: pd.DataFrame, place: Territory, store: Store) -> None:
+    """A social diagnosis without the territory's population is meaningless: say what is missing."""
+    own = view[(view["indicator"].astype(str) == "population").to_numpy() & (view["level"].astype(str) == place.level).to_numpy()
+               & (view["territory"].astype(str) == place.code).to_numpy()]
+    if own["value"].notna().any():
+        return
+    raise AbsError(
+        f"Aucune population connue pour {place.label} dans les données de {store.root} : "
+        "importez un fichier du recensement qui couvre ce territoire (base communale « évolution et structure "
+        "de la population », Dossier complet ou Comparateur de territoires), par exemple "
+        "`abs data fetch rp-population-commune` ou `abs data import FICHIER`."
+    )
 
 
 def compute_table(membership: pd.DataFrame, inputs, registry: Registry, *, communes) -> pd.DataFrame:

@@ -284,7 +284,9 @@ def tidy_table(portrait: Portrait, *, vintage: int | None = None) -> pd.DataFram
     for column in out.columns:
         if isinstance(out[column].dtype, pd.CategoricalDtype):
             out[column] = out[column].astype(str)
-    out["name"] = [portrait.name_of(lv, c, with_code=False) for lv, c in zip(out["level"], out["territory"])]
+    pairs = out[["level", "territory"]].drop_duplicates()
+    names = {(lv, c): portrait.name_of(lv, c, with_code=False) for lv, c in zip(pairs["level"], pairs["territory"])}
+    out["name"] = [names[(lv, c)] for lv, c in zip(out["level"], out["territory"])]
     return out[TIDY_COLUMNS].reset_index(drop=True)
 
 

@@ -151,6 +151,9 @@ def execute_study(
                 log_output=log_output,
                 start_timeout=start_timeout,
                 execution_timeout=timeout,
+                # The output is written once at the end: saving it after every cell rewrote
+                # the whole notebook (figures included) dozens of times per report.
+                request_save_on_cell_execute=False,
                 **engine_kwargs,
             )
             break

@@ -21,6 +21,8 @@ Choices, and why:
 
 from __future__ import annotations
 
+import functools
+
 import html as html_lib
 import os
 import re
@@ -127,12 +129,28 @@ def _tidy(nb) -> None:
     nb.cells = kept
 
 
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """One configured exporter per process: its Jinja templates compile once (batch workers)."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
+    config.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
+    exporter = HTMLExporter(config=config, template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.exclude_anchor_links = True
+    exporter.embed_images = True
+    return exporter
+
+
 def render_html(nb, *, title: str, fictional: bool = False) -> tuple[str, int]:
     """The page for executed notebook ``nb`` (a NotebookNode) and the number of hidden warnings."""
     import copy
-
-    from nbconvert import HTMLExporter
-    from traitlets.config import Config
 
     errors = _error_outputs(nb)
     if errors:
@@ -145,17 +163,7 @@ def render_html(nb, *, title: str, fictional: bool = False) -> tuple[str, int]:
     hidden = _drop_stderr(nb)
     _tidy(nb)
 
-    config = Config()
-    config.TagRemovePreprocessor.enabled = True
-    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
-    config.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
-    exporter = HTMLExporter(config=config, template_name="basic")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    exporter.exclude_anchor_links = True
-    exporter.embed_images = True
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _exporter().from_notebook_node(nb)
 
     shown = report_title(title, fictional)
     banner = ""

@@ -85,6 +85,13 @@ def preload(modules) -> list[str]:
             except Exception:  # noqa: BLE001 - e.g. a module of the notebook that is missing here
                 continue
             done.append(name)
+        for name in done:  # modules may offer caches to fill once for every forked kernel
+            warm = getattr(sys.modules.get(name), "warm_caches", None)
+            if callable(warm):
+                try:
+                    warm()
+                except Exception:  # noqa: BLE001 - a cold cache is only slower
+                    pass
     finally:
         if quiet:
             os.environ.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)

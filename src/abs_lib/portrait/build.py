@@ -56,7 +56,9 @@ class Portrait:
     @property
     def references(self) -> list[tuple[str, str]]:
         """(level, code) of the comparison territories, nearest first."""
-        return MembershipIndex.from_membership(self.membership).references(self.level, self.code)
+        if "references" not in self.cache:
+            self.cache["references"] = MembershipIndex.from_membership(self.membership).references(self.level, self.code)
+        return list(self.cache["references"])
 
     def name_of(self, level: str, code: str, *, with_code: bool = True) -> str:
         """Display name of a territory of the study ("Côte-d'Or (21)", "France métropolitaine").
@@ -65,8 +67,11 @@ class Portrait:
         """
         if level in LEVEL_NAMES:
             return LEVEL_NAMES[level] + (" (fictive)" if self.fictional else "")
-        names = self.membership.loc[self.membership[level] == code, f"{level}_name"]
-        name = str(names.iloc[0]) if len(names) else code
+        names = self.cache.get(("names", level))
+        if names is None:
+            pairs = self.membership[[level, f"{level}_name"]].drop_duplicates(level)
+            names = self.cache[("names", level)] = dict(zip(pairs[level].astype(str), pairs[f"{level}_name"].astype(str)))
+        name = names.get(str(code), str(code))
         return f"{name} ({code})" if with_code and level == "departement" else name
 
 

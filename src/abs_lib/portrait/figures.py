@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 
 from abs_lib.plots import age_pyramid, commune_choropleth, compare_bars, coverage_chart
 from abs_lib.portrait.build import Portrait
-from abs_lib.portrait.tables import commune_values, latest_rows, value
+from abs_lib.portrait.tables import commune_values, value
 
 AGE_BANDS = [("pop_0_14", "0 à 14 ans"), ("pop_15_29", "15 à 29 ans"), ("pop_30_44", "30 à 44 ans"),
              ("pop_45_59", "45 à 59 ans"), ("pop_60_74", "60 à 74 ans"), ("pop_75_plus", "75 ans ou plus")]
@@ -34,13 +33,9 @@ def source_text(portrait: Portrait, indicator: str, vintage: int) -> str:
 
 
 def _row_values(portrait: Portrait, indicator: str) -> pd.Series:
-    rows = latest_rows(portrait)
-    rows = rows[rows["indicator"].astype(str) == indicator]
-    out = {}
-    for level, code in [(portrait.level, portrait.code)] + portrait.references:
-        cell = rows[(rows["level"].astype(str) == level).to_numpy() & (rows["territory"].astype(str) == code).to_numpy()]
-        out[portrait.name_of(level, code)] = float(cell["value"].iloc[0]) if len(cell) else np.nan
-    return pd.Series(out)
+    """The indicator for the territory and each reference, at its chosen vintage, by display name."""
+    places = [(portrait.level, portrait.code)] + portrait.references
+    return pd.Series({portrait.name_of(lv, c): value(portrait, indicator, level=lv, code=c)[0] for lv, c in places})
 
 
 def figure_indicator(portrait: Portrait, indicator: str):
@@ -56,16 +51,10 @@ def figure_indicator(portrait: Portrait, indicator: str):
 
 def figure_age_structure(portrait: Portrait):
     """Population by age band, the territory against its first reference (département)."""
-    rows = latest_rows(portrait)
     ref_level, ref_code = portrait.references[0]
 
     def bands(level, code):
-        out = {}
-        for indicator, label in AGE_BANDS:
-            cell = rows[(rows["indicator"].astype(str) == indicator).to_numpy()
-                        & (rows["level"].astype(str) == level).to_numpy() & (rows["territory"].astype(str) == code).to_numpy()]
-            out[label] = float(cell["value"].iloc[0]) if len(cell) else np.nan
-        return pd.Series(out)
+        return pd.Series({label: value(portrait, indicator, level=level, code=code)[0] for indicator, label in AGE_BANDS})
 
     _, vintage = value(portrait, "pop_0_14")
     return age_pyramid(
@@ -95,16 +84,22 @@ def figure_coverage(portrait: Portrait, after: pd.Series | dict | None = None):
 
 
 def contours_frame(portrait: Portrait):
-    """The stored commune contours as a GeoDataFrame (codes as text), or None."""
+    """The stored commune contours of the territory as a GeoDataFrame (codes as text), or None.
+
+    Parsed once per portrait (several maps per report)."""
     if portrait.contours is None:
         return None
+    if "contours" in portrait.cache:
+        return portrait.cache["contours"]
     import geopandas as gpd
     from shapely.geometry import shape
 
     frame = portrait.contours
+    frame = frame[frame["INSEE_COM"].isin(set(portrait.territory.communes))]
     geometry = [shape(json.loads(g)) for g in frame["geometry"]]
     crs = None if portrait.fictional else "EPSG:4326"
-    return gpd.GeoDataFrame(frame.drop(columns=["geometry"]), geometry=geometry, crs=crs)
+    portrait.cache["contours"] = gpd.GeoDataFrame(frame.drop(columns=["geometry"]), geometry=geometry, crs=crs)
+    return portrait.cache["contours"]
 
 
 def map_indicator(portrait: Portrait, indicator: str, *, classes: int = 5):

@@ -65,44 +65,55 @@ def _reason(flags: str) -> str:
     return flags.replace("source absente: ", "source absente : ").replace("variable absente: ", "variable absente : ")
 
 
+def _cells(portrait: Portrait, max_vintage: int | None) -> dict:
+    """``{(indicator, level, code): row}`` of :func:`latest_rows`, built once per portrait:
+    every table and figure looks cells up here instead of filtering the frame again."""
+    cache = portrait.cache.setdefault("cells", {})
+    if max_vintage not in cache:
+        rows = latest_rows(portrait, max_vintage)
+        keys = zip(rows["indicator"].astype(str), rows["level"].astype(str), rows["territory"].astype(str))
+        records = rows[["value", "vintage", "source", "flags", "role"]].to_dict("records")
+        cache[max_vintage] = dict(zip(keys, records))
+    return cache[max_vintage]
+
+
 def theme_table(portrait: Portrait, theme: str, *, max_vintage: int | None = None) -> pd.DataFrame:
     """One row per indicator of ``theme``: the territory, each reference, the vintage,
     the source and the cautions, formatted in French (numbers kept as text)."""
+    key = ("theme_table", theme, max_vintage)
+    if key in portrait.cache:
+        return portrait.cache[key].copy()
     registry = portrait.registry
-    rows = latest_rows(portrait, max_vintage)
+    cells = _cells(portrait, max_vintage)
     columns = [(portrait.level, portrait.code)] + portrait.references
     records = []
     for indicator in registry.by_theme().get(theme, []):
         ind = registry[indicator]
         unit = registry.units[ind.unit]
-        mine = rows[rows["indicator"].astype(str) == indicator]
-        if mine.empty:
+        own = cells.get((indicator, portrait.level, portrait.code))
+        if own is None:
             continue
         record = {"Indicateur": ind.label}
         for level, code in columns:
-            cell = mine[(mine["level"].astype(str) == level).to_numpy() & (mine["territory"].astype(str) == code).to_numpy()]
-            value = float(cell["value"].iloc[0]) if len(cell) else np.nan
-            record[_label_for(portrait, level, code)] = format_number(value, unit.suffix.strip() or None, decimals=unit.decimals)
-        own = mine[(mine["role"] == ROLE_TERRITORY).to_numpy()].iloc[0]
+            cell = cells.get((indicator, level, code))
+            number = float(cell["value"]) if cell is not None else np.nan
+            record[_label_for(portrait, level, code)] = format_number(number, unit.suffix.strip() or None, decimals=unit.decimals)
         record["Unité"] = ind.unit
         record["Millésime"] = int(own["vintage"])
         record["Source"] = str(own["source"]) if pd.notna(own["source"]) else ""
         record["Remarques"] = _reason(own["flags"])
         records.append(record)
-    return pd.DataFrame.from_records(records)
+    portrait.cache[key] = pd.DataFrame.from_records(records)
+    return portrait.cache[key].copy()
 
 
 def value(portrait: Portrait, indicator: str, *, level: str | None = None, code: str | None = None,
           max_vintage: int | None = None) -> tuple[float, int]:
     """(value, vintage) of one indicator for the territory (or one of its references)."""
-    rows = latest_rows(portrait, max_vintage)
-    level = level or portrait.level
-    code = code or portrait.code
-    cell = rows[(rows["indicator"].astype(str) == indicator).to_numpy()
-                & (rows["level"].astype(str) == level).to_numpy() & (rows["territory"].astype(str) == code).to_numpy()]
-    if cell.empty:
+    cell = _cells(portrait, max_vintage).get((indicator, level or portrait.level, code or portrait.code))
+    if cell is None:
         return np.nan, 0
-    return float(cell["value"].iloc[0]), int(cell["vintage"].iloc[0])
+    return float(cell["value"]), int(cell["vintage"])
 
 
 def commune_values(portrait: Portrait, indicator: str, vintage: int | None = None) -> tuple[pd.Series, int]:

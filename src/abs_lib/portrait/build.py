@@ -150,10 +150,17 @@ def _require_population(view: pd.DataFrame, place: Territory, store: Store) -> N
                & (view["territory"].astype(str) == place.code).to_numpy()]
     if own["value"].notna().any():
         return
+    communes = view[(view["indicator"].astype(str) == "population").to_numpy() & (view["level"].astype(str) == "commune").to_numpy()]
+    known = set(communes.loc[communes["value"].notna(), "territory"].astype(str))
+    lacking = [c for c in place.communes if c not in known]
+    which = ""
+    if known and lacking:  # some communes have data: name those that do not (often another département)
+        shown = ", ".join(lacking[:6]) + (" …" if len(lacking) > 6 else "")
+        which = f" Il manque {len(lacking)} commune(s) sur {len(place.communes)} : {shown}."
     raise AbsError(
-        f"Aucune population connue pour {place.label} dans les données de {store.root} : "
-        "importez un fichier du recensement qui couvre ce territoire (base communale « évolution et structure "
-        "de la population », Dossier complet ou Comparateur de territoires), par exemple "
+        f"Aucune population connue pour {place.label} dans les données de {store.root}.{which} "
+        "Importez un fichier du recensement qui couvre tout le territoire (base communale « évolution et "
+        "structure de la population », Dossier complet ou Comparateur de territoires), par exemple "
         "`abs data fetch rp-population-commune` ou `abs data import FICHIER`."
     )
 

@@ -159,3 +159,11 @@ def test_batch_shared_tables_give_the_same_portrait(demo, tmp_path):
     assert [e.dataset for e in shared.entries] == [e.dataset for e in demo.entries]
     precompute_shared_tables(territories, "diagnostic", None, None, tmp_path)
     assert (tmp_path / "indicateurs.parquet").read_bytes() == first  # reruns leave it untouched
+
+
+def test_a_territory_without_population_fails_with_what_to_import(real_store):
+    with pytest.raises(AbsError) as info:
+        open_portrait("200069193", data_dir=real_store)  # CC de la Dombes (Ain): not in the extracts
+    message = str(info.value)
+    assert "Aucune population connue pour CC de la Dombes (EPCI 200069193)" in message
+    assert "abs data import" in message

@@ -167,3 +167,13 @@ def test_a_territory_without_population_fails_with_what_to_import(real_store):
     message = str(info.value)
     assert "Aucune population connue pour CC de la Dombes (EPCI 200069193)" in message
     assert "abs data import" in message
+
+
+def test_an_epci_over_two_departements_names_the_communes_without_data(real_store):
+    # CA Beaune (200006682): 48 communes in Côte-d'Or, 5 in Saône-et-Loire, absent from the extracts:
+    # its total is unknown (never a partial sum), and the message says which communes lack data.
+    with pytest.raises(AbsError) as info:
+        open_portrait("200006682", data_dir=real_store)
+    message = str(info.value)
+    assert "Il manque 5 commune(s) sur 53" in message
+    assert all(code.startswith("71") for code in message.split("sur 53 : ")[1].split(".")[0].split(", "))

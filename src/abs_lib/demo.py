@@ -50,9 +50,14 @@ def demo_files() -> list[Path]:
 
 
 def _demo_fingerprint() -> str:
-    """Short hash of the raw demo files: a new demo version gets a new store."""
+    """Short hash of the raw demo files and of the code that imports them: a new demo,
+    or a change of readers or catalog, gets a new store instead of a stale one."""
+    import abs_lib.sources
+
     digest = hashlib.sha256()
-    for path in demo_files():
+    importer = sorted(Path(abs_lib.sources.__file__).parent.glob("*.py")) + sorted(
+        Path(abs_lib.sources.__file__).parent.glob("*.yaml"))
+    for path in [*demo_files(), *importer]:
         digest.update(path.name.encode())
         digest.update(sha256_of(path).encode())
     return digest.hexdigest()[:12]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abs_lib.cli.report import STUDY_CHOICES, _extra_params
+from abs_lib.cli.report import _extra_params, add_study_options, study_of
 
 
 def register(sub) -> None:
@@ -35,21 +35,9 @@ def register(sub) -> None:
     p.add_argument("--demo", action="store_true",
                    help="territoires fictifs de démonstration (département 00) ; données : celles de la démo "
                         "sauf --data-dir")
-    p.add_argument("--study", "--etude", dest="study", choices=STUDY_CHOICES, default="diagnostic",
-                   help="étude à produire (défaut : diagnostic)")
-    p.add_argument("--notebook", metavar="FICHIER", default=None,
-                   help="notebook d'étude personnalisé à exécuter à la place de celui de l'étude")
-    p.add_argument("--year", "--annee", dest="year", type=int, default=None, metavar="ANNÉE",
-                   help="année de l'étude (paramètre year) et de la géographie des territoires "
-                        "(défaut : la plus récente)")
-    p.add_argument("--data-dir", default=None, metavar="DOSSIER",
-                   help="dossier des données (défaut : $ABS_DATA_DIR ou ./data)")
-    p.add_argument("--reports-dir", default="reports", metavar="DOSSIER",
-                   help="dossier des rapports (défaut : ./reports)")
-    p.add_argument("-p", "--param", dest="params", nargs=2, action="append", default=[],
-                   metavar=("NOM", "VALEUR"), help="autre paramètre du notebook, le même pour tous (répétable)")
-    p.add_argument("-f", "--params-file", default=None, metavar="FICHIER.yaml",
-                   help="paramètres du notebook dans un fichier YAML")
+    add_study_options(p, year_help="année de l'étude (paramètre year) et de la géographie des territoires "
+                                   "(défaut : la plus récente)",
+                      param_help="autre paramètre du notebook, le même pour tous (répétable)")
     p.add_argument("--scheduler", "--ordonnanceur", dest="scheduler", default=None, metavar="tcp://HÔTE:PORT",
                    help="ordonnanceur Dask existant (défaut : cluster local)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
@@ -62,8 +50,6 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="refait tous les rapports, même inchangés")
     p.add_argument("--sans-progression", dest="progress", action="store_false",
                    help="n'affiche pas la barre de progression")
-    p.add_argument("--timeout", type=int, default=600, metavar="SECONDES",
-                   help="durée maximale d'exécution d'une cellule (défaut : 600)")
     p.set_defaults(func=run)
 
 
@@ -72,16 +58,10 @@ def _megabytes(value: int) -> str:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
     from abs_lib.batch.run import run_batch
     from abs_lib.batch.selection import read_codes_file, select_territories
     from abs_lib.demo import demo_geography
-    from abs_lib.reports.studies import Study, get_study
-
-    study = get_study(args.study)
-    if args.notebook:
-        study = Study(study.name, study.title, notebook=Path(args.notebook))
+    study = study_of(args)
     study.notebook_path()  # a missing notebook stops here, before any selection or cluster
     geography = demo_geography() if args.demo else None
     selection = select_territories(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from abs_lib.cli.report import STUDY_CHOICES
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -14,7 +16,7 @@ def register(sub) -> None:
     )
     p.add_argument("--territory", "--territoire", default="000000001", metavar="CODE",
                    help="territoire fictif étudié (défaut : 000000001, CA du Val-Imaginaire)")
-    p.add_argument("--study", "--etude", default="diagnostic", choices=["diagnostic", "actualisation", "explorer"],
+    p.add_argument("--study", "--etude", default="diagnostic", choices=STUDY_CHOICES,
                    help="étude à produire (défaut : diagnostic)")
     p.add_argument("--reports-dir", default="reports", metavar="DOSSIER", help="dossier des rapports (défaut : reports)")
     p.set_defaults(func=run)

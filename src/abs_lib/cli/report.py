@@ -4,9 +4,39 @@ from __future__ import annotations
 
 import time
 
+from abs_lib.cli.data import add_data_dir_option
 from abs_lib.errors import ReportError
+from abs_lib.reports.studies import STUDIES, Study, get_study
 
-STUDY_CHOICES = ("diagnostic", "actualisation", "explorer")
+STUDY_CHOICES = tuple(STUDIES)
+
+
+def add_study_options(p, *, year_help: str, param_help: str) -> None:
+    """Options shared by ``abs report`` and ``abs batch``: which study, which data, which parameters."""
+    p.add_argument("--study", "--etude", dest="study", choices=STUDY_CHOICES, default="diagnostic",
+                   help="étude à produire (défaut : diagnostic)")
+    p.add_argument("--notebook", metavar="FICHIER", default=None,
+                   help="notebook d'étude personnalisé à exécuter à la place de celui de l'étude")
+    p.add_argument("--year", "--annee", dest="year", type=int, default=None, metavar="ANNÉE", help=year_help)
+    add_data_dir_option(p)
+    p.add_argument("--reports-dir", default="reports", metavar="DOSSIER",
+                   help="dossier des rapports (défaut : ./reports)")
+    p.add_argument("-p", "--param", dest="params", nargs=2, action="append", default=[],
+                   metavar=("NOM", "VALEUR"), help=param_help)
+    p.add_argument("-f", "--params-file", default=None, metavar="FICHIER.yaml",
+                   help="paramètres du notebook dans un fichier YAML (mettez les codes entre guillemets)")
+    p.add_argument("--timeout", type=int, default=600, metavar="SECONDES",
+                   help="durée maximale d'exécution d'une cellule (défaut : 600)")
+
+
+def study_of(args):
+    """The study to run: a registered one, or its custom notebook (``--notebook``)."""
+    from pathlib import Path
+
+    study = get_study(args.study)
+    if args.notebook:
+        study = Study(study.name, study.title, notebook=Path(args.notebook))
+    return study
 
 
 def register(sub) -> None:
@@ -28,24 +58,9 @@ def register(sub) -> None:
     )
     p.add_argument("territory", metavar="TERRITOIRE",
                    help="code INSEE du territoire (commune \"01001\", SIREN d'EPCI, département, région)")
-    p.add_argument("--study", "--etude", dest="study", choices=STUDY_CHOICES, default="diagnostic",
-                   help="étude à produire (défaut : diagnostic)")
-    p.add_argument("--notebook", metavar="FICHIER", default=None,
-                   help="notebook d'étude personnalisé à exécuter à la place de celui de l'étude")
-    p.add_argument("--year", "--annee", dest="year", type=int, default=None, metavar="ANNÉE",
-                   help="année de l'étude, transmise au notebook (paramètre year)")
-    p.add_argument("--data-dir", default=None, metavar="DOSSIER",
-                   help="dossier des données (défaut : $ABS_DATA_DIR ou ./data)")
-    p.add_argument("--reports-dir", default="reports", metavar="DOSSIER",
-                   help="dossier des rapports (défaut : ./reports)")
-    p.add_argument("-p", "--param", dest="params", nargs=2, action="append", default=[],
-                   metavar=("NOM", "VALEUR"),
-                   help="autre paramètre du notebook (répétable) ; la valeur reste du texte "
-                        "sauf si l'étude déclare son type")
-    p.add_argument("-f", "--params-file", default=None, metavar="FICHIER.yaml",
-                   help="paramètres du notebook dans un fichier YAML (mettez les codes entre guillemets)")
-    p.add_argument("--timeout", type=int, default=600, metavar="SECONDES",
-                   help="durée maximale d'exécution d'une cellule (défaut : 600)")
+    add_study_options(p, year_help="année de l'étude, transmise au notebook (paramètre year)",
+                      param_help="autre paramètre du notebook (répétable) ; la valeur reste du texte "
+                                 "sauf si l'étude déclare son type")
     p.set_defaults(func=run)
 
 
@@ -85,14 +100,9 @@ def _extra_params(args) -> dict:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
     from abs_lib.reports.run import build_report
-    from abs_lib.reports.studies import Study, get_study
 
-    study = get_study(args.study)
-    if args.notebook:
-        study = Study(study.name, study.title, notebook=Path(args.notebook))
+    study = study_of(args)
     start = time.perf_counter()
     result = build_report(
         args.territory,
@@ -111,7 +121,7 @@ def run(args) -> int:
     if result.tables:
         print("  tableaux : " + ", ".join(str(p) for p in result.tables))
     else:
-        print("  tableaux : aucun (la bibliothèque d'indicateurs ne les fournit pas encore)")
+        print("  tableaux : aucun (le notebook n'en a pas écrit)")
     if result.fictional:
         print("  territoire fictif : le titre du rapport le signale.")
     if result.hidden_warnings:

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from abs_lib.batch.worker import FAILURE, STATUS_LABELS, SUCCESS, UNCHANGED
-from abs_lib.reports.export import atomic_write_text
+from abs_lib.atomic import atomic_write_text
 from abs_lib.reports.provenance import PARIS
 
 INDEX_NAME = "index.html"

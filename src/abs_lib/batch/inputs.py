@@ -110,7 +110,7 @@ def write_inputs(folder: str | Path, study: str, inputs: Mapping, generated_at: 
     The date ties the record to that very report: a report made again by hand later
     has another date, and the next batch makes it again rather than trust the record.
     """
-    from abs_lib.reports.export import atomic_write_text
+    from abs_lib.atomic import atomic_write_text
 
     path = inputs_path(folder, study)
     record = dict(inputs, generated_at=generated_at)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
+from abs_lib.atomic import atomic_write
 from abs_lib.cli.data import add_data_dir_option
 
 
@@ -51,34 +51,12 @@ def run(args) -> int:
     if args.format == "xlsx":
         if not args.output:
             raise AbsError("Le format XLSX s'écrit dans un fichier : ajoutez --output FICHIER.xlsx.")
-        target = Path(args.output)
-        with _staged(target) as tmp:
-            table.to_excel(tmp, index=False, engine="openpyxl")
+        target = atomic_write(args.output, lambda tmp: table.to_excel(tmp, index=False, engine="openpyxl"))
         print(f"{len(table)} lignes écrites dans {target}", file=sys.stderr)
         return 0
     if args.output:
-        target = Path(args.output)
-        with _staged(target) as tmp:
-            table.to_csv(tmp, index=False)
+        target = atomic_write(args.output, lambda tmp: table.to_csv(tmp, index=False))
         print(f"{len(table)} lignes écrites dans {target}", file=sys.stderr)
     else:
         table.to_csv(sys.stdout, index=False)
     return 0
-
-
-class _staged:
-    """Write to a temporary file renamed into place: no half-written output on failure."""
-
-    def __init__(self, target: Path):
-        self.target = target
-        self.tmp = target.with_name(f".{target.name}.tmp")
-
-    def __enter__(self) -> Path:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        return self.tmp
-
-    def __exit__(self, kind, error, trace) -> None:
-        if kind is None:
-            self.tmp.replace(self.target)
-        else:
-            self.tmp.unlink(missing_ok=True)

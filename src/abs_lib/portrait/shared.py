@@ -8,14 +8,13 @@ its own rows (``open_portrait(..., shared_tables=path)``).
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from abs_lib.atomic import atomic_write_bytes, atomic_write_text
 from abs_lib.config import data_dir as resolve_data_dir
 from abs_lib.demo import demo_geography, demo_store
 from abs_lib.indicators import load_registry
@@ -33,16 +32,11 @@ def notes_path(table_path: str | Path) -> Path:
 
 def _write_if_changed(frame: pd.DataFrame, target: Path) -> None:
     """Write atomically, and leave an identical file untouched (reruns then skip every report)."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        new = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
-        old = hashlib.sha256(target.read_bytes()).hexdigest() if target.exists() else None
-        if new != old:
-            os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    data = buffer.getvalue()
+    if not target.exists() or target.read_bytes() != data:
+        atomic_write_bytes(target, data)
 
 
 def precompute_shared_tables(territories, study, year, data_dir, out_dir) -> dict:
@@ -70,5 +64,5 @@ def precompute_shared_tables(territories, study, year, data_dir, out_dir) -> dic
     notes = json.dumps({"notes": inputs.notes, "datasets": sorted({e.dataset for e in inputs.entries})},
                        ensure_ascii=False, indent=1)
     if not notes_path(target).exists() or notes_path(target).read_text(encoding="utf-8") != notes:
-        notes_path(target).write_text(notes, encoding="utf-8")
+        atomic_write_text(notes_path(target), notes)
     return {"shared_tables": str(target.resolve())}

@@ -26,10 +26,10 @@ import functools
 import html as html_lib
 import os
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from abs_lib.atomic import atomic_write_text
 from abs_lib.errors import ReportError
 
 FICTIONAL_MENTION = "(territoire fictif — démonstration)"
@@ -187,19 +187,6 @@ def render_html(nb, *, title: str, fictional: bool = False) -> tuple[str, int]:
             + "). Un rapport doit s'ouvrir hors ligne : utilisez des figures statiques (PNG/SVG)."
         )
     return page, hidden
-
-
-def atomic_write_text(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target`` and rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as handle:  # "x": normal permissions, unlike mkstemp
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export_html(executed_notebook, html_path: str | Path, *, title: str, fictional: bool = False) -> ExportResult:

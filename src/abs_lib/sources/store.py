@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
+from abs_lib.atomic import atomic_write, atomic_write_text
 from abs_lib.errors import DatasetNotFoundError
 
 
@@ -50,18 +49,6 @@ class StoredEntry:
     fictional: bool = False
     member: str | None = None
     parquet: str = ""
-
-
-def _atomic_write_bytes(target: Path, write) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Store:
@@ -105,8 +92,8 @@ class Store:
         if keep_raw and source_file.is_file():
             raw_target = self._raw(dataset, int(vintage)) / source_file.name
             if not raw_target.exists() or sha256_of(raw_target) != checksum:
-                _atomic_write_bytes(raw_target, lambda tmp: shutil.copyfile(source_file, tmp))
-        _atomic_write_bytes(parquet, lambda tmp: frame.to_parquet(tmp, index=False))
+                atomic_write(raw_target, lambda tmp: shutil.copyfile(source_file, tmp))
+        atomic_write(parquet, lambda tmp: frame.to_parquet(tmp, index=False))
         entry = StoredEntry(
             dataset=dataset,
             vintage=int(vintage),
@@ -121,7 +108,7 @@ class Store:
             parquet=str(parquet.relative_to(self.root)),
         )
         text = json.dumps(asdict(entry), ensure_ascii=False, indent=2)
-        _atomic_write_bytes(manifest, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        atomic_write_text(manifest, text)
         return entry
 
     # -- reading -------------------------------------------------------------

@@ -111,3 +111,19 @@ def test_every_demo_data_file_is_recognised(tmp_path):
     levels = {(r.entry.dataset, r.entry.level) for r in results}
     assert ("filosofi-disp", "region") in levels and ("caf-places-accueil-jeune-enfant", "epci") in levels
     assert all(r.entry.fictional for r in results)
+
+
+def test_contours_are_stored_with_one_code_column_whatever_the_producer(tmp_path, shared_data):
+    import json
+
+    real = json.loads((shared_data / "geo" / "communes_dep21.geojson").read_text(encoding="utf-8"))
+    etalab = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": f["geometry"],
+         "properties": {"code": f["properties"]["INSEE_COM"], "nom": f["properties"]["NOM"]}}
+        for f in real["features"][:3]]}
+    path = tmp_path / "communes-2025.geojson"
+    path.write_text(json.dumps(etalab), encoding="utf-8")
+    entry = import_files([path], Store(tmp_path / "data"))[0].entry
+    assert (entry.dataset, entry.vintage) == ("contours-communes", 2025)
+    table = Store(tmp_path / "data").load("contours-communes", 2025, "commune")
+    assert table["INSEE_COM"].tolist() == [f["properties"]["INSEE_COM"] for f in real["features"][:3]]

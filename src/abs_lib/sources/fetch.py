@@ -29,7 +29,7 @@ from abs_lib import __version__
 from abs_lib.config import data_dir as resolve_data_dir
 from abs_lib.errors import DatasetNotFoundError, DownloadError, SourceFileError
 from abs_lib.sources.catalog import Catalog, Dataset, FileSpec, Vintage, load_catalog
-from abs_lib.sources.readers import FileFormat, is_code_column, read_geojson, read_table
+from abs_lib.sources.readers import FileFormat, is_code_column, read_contours, read_table
 from abs_lib.sources.store import StoredEntry, Store
 
 CACHE_DIR_ENV = "ABS_CACHE_DIR"
@@ -338,7 +338,7 @@ def _read(path: Path, spec: FileSpec, dataset_id: str) -> pd.DataFrame:
                 frame[column] = frame[column].astype("string")
         return frame
     if spec.kind == "geojson":
-        return read_geojson(path)
+        return read_contours(path)
     return read_table(path, FileFormat.from_mapping(spec.format), dataset=dataset_id)
 
 

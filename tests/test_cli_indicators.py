@@ -23,8 +23,8 @@ def test_indicators_csv_on_the_real_extracts(shared_data, tmp_path, capsys):
     assert {"departement"} <= set(table["level"]) and "21" in set(table.loc[table["level"] == "departement", "territory"])
     missing = table[table["value"].isna()]
     # listed with their reason, not dropped: no source, no column, secret cell, commune absent from the file
-    assert missing["flags"].str.contains("source absente|variable absente|secret|absent du fichier").all()
-    assert (epci.loc[epci["indicator"] == "taux_pauvrete", "flags"].str.contains("source absente: filosofi-pauvrete")).all()
+    assert missing["flags"].str.contains("non importé|variable absente|secret|hors champ du fichier|non publié|non comparable|dénominateur nul").all()
+    assert (epci.loc[epci["indicator"] == "taux_pauvrete", "flags"].str.contains("non importé: filosofi-pauvrete")).all()
 
 
 def test_indicators_xlsx_on_the_demo(tmp_path):

@@ -112,7 +112,7 @@ def test_population_growth_uses_the_closest_comparable_census():
     t2 = compute_indicators(membership(), {k: v for k, v in tables.items() if k[1] != 2013},
                             vintages=[2019], indicators=["evolution_population"])
     row = value(t2, "epci", E1, "evolution_population")
-    assert math.isnan(row.value) and row["flags"].startswith("source absente")
+    assert math.isnan(row.value) and row["flags"].startswith("non comparable")
 
 
 # ------------------------------------------------------------------------- petite enfance
@@ -132,7 +132,7 @@ def test_coverage_rate_published_per_epci_wins_over_sum_of_communes():
     assert row.value == pytest.approx(70 / 160.75 * 100) and row.numerator == 70
     # département 01: no published table, D is absent from the commune table -> missing, not 0
     row = value(t, "departement", "01", "taux_couverture_accueil_jeune_enfant")
-    assert math.isnan(row.value) and row["flags"] == "absent du fichier"
+    assert math.isnan(row.value) and row["flags"] == "hors champ du fichier"
     assert math.isnan(value(t, "epci", E3, "taux_couverture_accueil_jeune_enfant").value)
 
 
@@ -218,13 +218,13 @@ def test_income_values_are_read_at_each_level_never_rebuilt():
     assert value(t, "epci", E1, "revenu_median").value == 21000            # as published
     assert value(t, "metropole", "METRO", "revenu_median").value == 21930  # single row, code ignored
     row = value(t, "epci", E2, "revenu_median")
-    assert math.isnan(row.value) and row["flags"] == "secret"
+    assert math.isnan(row.value) and row["flags"] == "secret statistique"
     row = value(t, "commune", D, "revenu_median")
-    assert math.isnan(row.value) and row["flags"] == "absent du fichier"
+    assert math.isnan(row.value) and row["flags"] == "hors champ du fichier"
     # no EPCI 3 / région table: never recomputed from communes
     assert math.isnan(value(t, "epci", E3, "revenu_median").value)
     row = value(t, "region", "84", "revenu_median")
-    assert math.isnan(row.value) and row["flags"] == "source absente: filosofi-disp"
+    assert math.isnan(row.value) and row["flags"] == "non importé au niveau région: filosofi-disp 2019"
 
 
 def test_median_falls_back_to_the_comparateur():
@@ -274,7 +274,7 @@ def test_a_secret_member_makes_the_sum_missing_never_zero():
                            indicators=["personnes_75_plus", "part_75_plus"])
     for indicator in ("personnes_75_plus", "part_75_plus"):
         row = value(t, "epci", E1, indicator)
-        assert math.isnan(row.value) and row["flags"] == "secret"
+        assert math.isnan(row.value) and row["flags"] == "secret statistique"
         assert math.isnan(value(t, "departement", "01", indicator).value)
     assert value(t, "departement", "02", "personnes_75_plus").value == 250   # untouched
 
@@ -285,8 +285,8 @@ def test_partial_sums_only_when_allowed_and_flagged():
     t = compute_indicators(membership(), {("rp-population-commune", 2019): pop}, allow_partial=True,
                            indicators=["personnes_75_plus"])
     row = value(t, "epci", E1, "personnes_75_plus")
-    assert row.value == 300 and row["flags"] == "secret; somme partielle"
-    assert value(t, "commune", B, "personnes_75_plus")["flags"] == "secret"
+    assert row.value == 300 and row["flags"] == "secret statistique; somme partielle"
+    assert value(t, "commune", B, "personnes_75_plus")["flags"] == "secret statistique"
 
 
 def test_iris_partial_sums_propagate_to_the_flags():
@@ -316,8 +316,8 @@ def test_indicators_without_data_are_rows_not_dropped():
     assert t["indicator"].nunique() >= 40
     absent = t[t["indicator"] == "taux_pauvrete"]
     assert absent["value"].isna().all()
-    assert set(absent["flags"].astype(str)) == {"source absente: filosofi-pauvrete"}
-    assert has_flag(t, "source absente").sum() > 0
+    assert set(absent["flags"].astype(str)) == {"non importé: filosofi-pauvrete"}
+    assert has_flag(t, "non importé").sum() > 0
     assert list(t.columns) == ["territory", "level", "indicator", "label", "theme", "vintage", "value",
                                "numerator", "denominator", "unit", "source", "flags"]
 
@@ -327,7 +327,7 @@ def test_a_table_without_the_variable_says_which_one():
     t = compute_indicators(membership().iloc[:1], {("rp-activite-commune", 2019): act},
                            levels=["commune"], indicators=["taux_activite_15_64"])
     assert value(t, "commune", A, "taux_activite_15_64")["flags"] == \
-        "variable absente: P_POP1564 (rp-activite-commune 2019)"
+        "variable absente du fichier importé: P_POP1564 (rp-activite-commune 2019)"
 
 
 # ------------------------------------------------------------------------- territory view

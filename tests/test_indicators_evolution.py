@@ -114,7 +114,7 @@ def test_missing_side_and_input_flags_are_kept():
     t = table({2013: ([2800, 1200], [280, float("nan")], [400, 100]), 2019: ([3000, 1300], [330, 110], [450, 120])})
     ev = compute_evolutions(t, 2013, 2019)
     row = ev[(ev["level"] == "epci") & (ev["indicator"] == "part_75_plus")].iloc[0]
-    assert math.isnan(row["change"]) and row["flags"] == "secret"
+    assert math.isnan(row["change"]) and row["flags"] == "secret statistique"
 
 
 def test_duplicated_rows_are_refused():

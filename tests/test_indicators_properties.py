@@ -95,6 +95,6 @@ def test_missing_inputs_give_missing_outputs_never_zero(data):
         rows = t[(t["level"] == level) & (t["indicator"].isin(["personnes_75_plus", "part_75_plus"]))]
         for code, v, flags in zip(rows["territory"].astype(str), rows["value"], rows["flags"].astype(str)):
             if has_hole[code]:
-                assert math.isnan(v) and flags == "secret"
+                assert math.isnan(v) and flags == "secret statistique"
             else:
                 assert not math.isnan(v) and "secret" not in flags

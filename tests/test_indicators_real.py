@@ -73,7 +73,7 @@ def test_departement_totals_match_the_published_figures(table):
     assert r["value"] == pytest.approx(((537577 / 533213) ** (1 / 6) - 1) * 100)
     # communes of other départements are absent from the extract: their totals are missing
     r = row(table, "departement", "75", "population", 2022)
-    assert math.isnan(r["value"]) and r["flags"] == "absent du fichier"
+    assert math.isnan(r["value"]) and r["flags"] == "hors champ du fichier"
 
 
 def test_epci_is_the_sum_of_its_22_communes(table, membership, comparateur):
@@ -94,14 +94,14 @@ def test_filosofi_values_are_read_at_each_level(table, shared_data):
     # France métropolitaine 2019: Q219 = 21 930 (first data row of FILO2019_DISP_METROPOLE.csv)
     assert row(table, "metropole", "METRO", "revenu_median", 2019)["value"] == 21930
     # no région file: never rebuilt from départements or communes
-    assert row(table, "region", "27", "revenu_median", 2019)["flags"] == "source absente: filosofi-disp"
+    assert row(table, "region", "27", "revenu_median", 2019)["flags"] == "non importé au niveau région: filosofi-disp 2019"
 
 
 def test_comparateur_median_and_secret_share(table):
     # 21001: MED21 = 27800 ; PIMP21 = "s" (secret) in the file
     assert row(table, "commune", "21001", "revenu_median", 2021)["value"] == 27800
     r = row(table, "commune", "21001", "part_menages_imposes", 2021)
-    assert math.isnan(r["value"]) and r["flags"] == "secret"
+    assert math.isnan(r["value"]) and r["flags"] == "secret statistique"
 
 
 def test_view_of_the_plaine_dijonnaise(table, membership):

@@ -48,6 +48,7 @@ def run(args) -> int:
                                 allow_non_comparable=args.non_comparable)
     except NonComparableVintagesError as error:
         raise AbsError(f"{error} En ligne de commande : option --non-comparable.") from error
+    _print_notes(table.attrs.get("notes", []))
     if args.format == "xlsx":
         if not args.output:
             raise AbsError("Le format XLSX s'écrit dans un fichier : ajoutez --output FICHIER.xlsx.")
@@ -60,3 +61,11 @@ def run(args) -> int:
     else:
         table.to_csv(sys.stdout, index=False)
     return 0
+
+
+def _print_notes(notes) -> None:
+    """How each file's communes were put on the study's geography (every code accounted for)."""
+    if notes:
+        print("Notes sur les données :", file=sys.stderr)
+        for note in notes:
+            print(f"- {note}", file=sys.stderr)

@@ -24,17 +24,31 @@ from abs_lib.indicators.geography import LEVELS, Geography
 from abs_lib.indicators.registry import Indicator, Registry, Term, load_registry
 
 PARTIAL_COLUMN = "_partial"
+#: Bool column of a commune table: rows that are communes merged from several of the file's.
+MERGED_COLUMN = "_merged"
 
 # Per-cell flag bits (combined with OR when summing communes).
-SECRET, ABSENT, PARTIAL, SMALL, COMPLEMENTARY, ZERO_DEN = 1, 2, 4, 8, 16, 32
+SECRET, ABSENT, PARTIAL, SMALL, COMPLEMENTARY, ZERO_DEN, MERGED = 1, 2, 4, 8, 16, 32, 64
+# One vocabulary for missing values (tables, charts, CSV): see docs/indicators.md.
+NOT_IMPORTED = "non importé"
+OUT_OF_FILE = "hors champ du fichier"
+SECRET_TEXT = "secret statistique"
+NOT_PUBLISHED = "non publié à ce niveau"
+NOT_COMPARABLE = "non comparable"
+NO_VARIABLE = "variable absente du fichier importé"
 FLAG_TEXT = {
-    SECRET: "secret",
-    ABSENT: "absent du fichier",
+    SECRET: SECRET_TEXT,
+    ABSENT: OUT_OF_FILE,
     PARTIAL: "somme partielle",
     SMALL: "petit effectif",
     COMPLEMENTARY: "exploitation complémentaire < 2 000 hab.",
     ZERO_DEN: "dénominateur nul",
+    MERGED: NOT_PUBLISHED + " (commune fusionnée)",
 }
+LEVEL_WORDS = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région",
+               "metropole": "France métropolitaine", "france": "France"}
+#: Reasons that say why a value is missing (the others are cautions on a value).
+MISSING_REASONS = (NOT_IMPORTED, OUT_OF_FILE, SECRET_TEXT, NOT_PUBLISHED, NOT_COMPARABLE, NO_VARIABLE)
 FLAG_SEPARATOR = "; "
 COLUMNS = ["territory", "level", "indicator", "label", "theme", "vintage", "value", "numerator",
            "denominator", "unit", "source", "flags"]
@@ -120,6 +134,7 @@ class _Engine:
             if PARTIAL_COLUMN in frame.columns:
                 part = frame[PARTIAL_COLUMN].fillna(False).astype(bool).to_numpy()[np.where(absent, 0, pos)]
                 status[part & ~absent] |= PARTIAL
+            _mark_merged(frame, pos, absent, values, status)
             self._commune_cache[key] = ({c: i for i, c in enumerate(cols)}, values, status, {})
         return self._commune_cache[key]
 
@@ -168,6 +183,7 @@ class _Engine:
             values[absent] = np.nan
             status = np.where(np.isnan(values), SECRET, 0).astype(np.uint8)
             status[absent] = ABSENT
+            _mark_merged(frame, pos, absent, values, status)
             self._level_cache[key] = ({c: i for i, c in enumerate(cols)}, values, status)
         return self._level_cache[key]
 
@@ -211,7 +227,12 @@ class _Engine:
 
     def missing_reason(self, term: Term, vintage: int, level: str, read_only: bool, *,
                        exact: bool = False) -> str:
-        """Why a term could not be evaluated: a table lacks a variable, or no table at all."""
+        """Why a term could not be evaluated, in the study's vocabulary.
+
+        A table lacks a variable (« variable absente du fichier importé »); else the
+        preferred source (first dataset listed) is imported, but not for this vintage or
+        at this level (« non importé » saying which), or not at all (« non importé : <dataset> »).
+        """
         for alt in term.alternatives:
             for ds in alt.datasets:
                 dv = vintage if exact else self.dataset_vintage(ds, vintage)
@@ -220,8 +241,19 @@ class _Engine:
                     frame = self.commune_tables.get((ds, dv))
                 if frame is not None:
                     absent = [v for v in alt.variables if v not in frame.columns]
-                    return f"variable absente: {', '.join(absent)} ({ds} {dv})"
-        return f"source absente: {term.alternatives[0].datasets[0]}"
+                    return f"{NO_VARIABLE}: {', '.join(absent)} ({ds} {dv})"
+        ds = term.alternatives[0].datasets[0]  # the preferred source
+        dv = vintage if exact else self.dataset_vintage(ds, vintage)
+        years = self.imported_vintages(ds)
+        if dv in years:
+            return f"{NOT_IMPORTED} au niveau {LEVEL_WORDS.get(level, level)}: {ds} {dv}"
+        if years:
+            return f"{NOT_IMPORTED} pour {dv}: {ds} (millésimes importés : {', '.join(map(str, years))})"
+        return f"{NOT_IMPORTED}: {ds}"
+
+    def imported_vintages(self, ds: str) -> list[int]:
+        return sorted({v for (d, v) in self.commune_tables if d == ds}
+                      | {v for (d, v, _) in self.level_tables if d == ds})
 
     def forget_vintage_terms(self) -> None:
         """Drop evaluated terms once an indicator is done (bounded memory); the commune and
@@ -300,7 +332,8 @@ class _Engine:
             if end is None:
                 text = self.missing_reason(term, vintage, level, False, exact=True)
             else:
-                text = f"source absente: {term.alternatives[0].datasets[0]} (recensement antérieur comparable)"
+                text = (f"{NOT_COMPARABLE}: aucun millésime antérieur comparable importé "
+                        f"({term.alternatives[0].datasets[0]})")
             return nan, nan, nan, np.zeros(n, np.uint8), text, self._sources(end, start)
         years = vintage - start_vintage
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -327,13 +360,23 @@ class _Engine:
         return " + ".join(dict.fromkeys(c.source for c in cells if c is not None))
 
 
+def _mark_merged(frame: pd.DataFrame, pos: np.ndarray, absent: np.ndarray, values: np.ndarray,
+                 status: np.ndarray) -> None:
+    """Missing values of merged communes are not secret: the source did not publish them there."""
+    if MERGED_COLUMN not in frame.columns or not len(values):
+        return
+    merged = frame[MERGED_COLUMN].fillna(False).astype(bool).to_numpy()[np.where(absent, 0, pos)] & ~absent
+    hit = merged[:, None] & np.isnan(values)
+    status[hit] = (status[hit] & ~np.uint8(SECRET)) | MERGED
+
+
 def _cautions_on_values_only(value: np.ndarray, bits: np.ndarray) -> np.ndarray:
     """Reliability cautions (small count, complementary) only make sense on a value."""
     return np.where(np.isnan(value), bits & np.uint8(0xFF ^ (SMALL | COMPLEMENTARY)), bits).astype(np.uint8)
 
 
 def _flag_strings(bits: int, text: str) -> str:
-    parts = [FLAG_TEXT[b] for b in (SECRET, ABSENT, PARTIAL, SMALL, COMPLEMENTARY, ZERO_DEN) if bits & b]
+    parts = [FLAG_TEXT[b] for b in (MERGED, SECRET, ABSENT, PARTIAL, SMALL, COMPLEMENTARY, ZERO_DEN) if bits & b]
     if text:
         parts.append(text)
     return FLAG_SEPARATOR.join(parts)

@@ -22,13 +22,15 @@ import numpy as np
 import pandas as pd
 
 from abs_lib.errors import IndicatorError
-from abs_lib.indicators.compute import FLAG_SEPARATOR, FLAG_TEXT, ABSENT, COMPLEMENTARY, PARTIAL, SECRET, SMALL
+from abs_lib.indicators.compute import (
+    ABSENT, COMPLEMENTARY, FLAG_SEPARATOR, FLAG_TEXT, MISSING_REASONS, PARTIAL, SECRET, SMALL,
+)
 from abs_lib.formatting import format_number
 from abs_lib.indicators.geography import Geography
 from abs_lib.indicators.registry import Indicator, Registry, load_registry
 
-UNRELIABLE = tuple(FLAG_TEXT[b] for b in (SECRET, ABSENT, PARTIAL, SMALL, COMPLEMENTARY)) + (
-    "source absente", "variable absente")
+UNRELIABLE = tuple(dict.fromkeys(
+    tuple(FLAG_TEXT[b] for b in (SECRET, ABSENT, PARTIAL, SMALL, COMPLEMENTARY)) + MISSING_REASONS))
 PLACE = {
     "departement": ("dans le département", "dans les départements"),
     "region": ("dans la région", "dans les régions"),

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from abs_lib.indicators.compute import PARTIAL_COLUMN
+from abs_lib.indicators.compute import MERGED_COLUMN
 from abs_lib.indicators.inputs import caf_places_tables, sum_iris_to_communes
 from abs_lib.indicators.registry import Registry, load_registry
+from abs_lib.sources.columns import COUNT, column_kind
 from abs_lib.sources.store import Store, StoredEntry
 from abs_lib.sources.variables import normalise_columns, vintages_in
-from abs_lib.territories import available_years, harmonise, load_geography
+from abs_lib.territories import commune_changes, harmonise
+from abs_lib.territories.fit import GeographyFit, fit_geography
 
 #: Datasets whose files hold one row per territory and year (data.caf.fr exports).
 _YEAR_ROW_DATASETS = ("caf-places-accueil-jeune-enfant", "caf-couverture-petite-enfance-epci")
@@ -66,36 +68,88 @@ def _indexed(frame: pd.DataFrame, code_column: str, name: str) -> pd.DataFrame:
     return out.loc[~out.index.duplicated()]
 
 
-def infer_geography_year(codes) -> int | None:
-    """Latest reference geography in which every commune code of a table exists."""
-    codes = set(map(str, codes))
-    best, best_share = None, -1.0
-    for year in reversed(available_years()):
-        known = set(load_geography(year).communes.index)
-        share = len(codes & known) / max(len(codes), 1)
-        if share == 1.0:
-            return year
-        if share > best_share:
-            best, best_share = year, share
-    return best
+def geography_fit(store: Store, entry: StoredEntry, communes) -> tuple[StoredEntry, GeographyFit | None]:
+    """The geography of a commune or IRIS table, from its manifest or found once from its codes."""
+    if entry.geography:
+        return entry, GeographyFit.from_dict(entry.geography)
+    fit = fit_geography(communes)
+    if fit is None:
+        return entry, None
+    return store.annotate(entry, geography=fit.to_dict()), fit
 
 
-def _on_geography(frame: pd.DataFrame, to_year: int | None, label: str, notes: list[str]) -> pd.DataFrame:
-    """A commune table (indexed by code) put on the study's geography, mergers summed."""
-    if to_year is None:
+def _on_geography(frame: pd.DataFrame, fit: GeographyFit | None, to_year: int | None, dataset: str,
+                  label: str, notes: list[str]) -> pd.DataFrame:
+    """A commune table (indexed by code) put on the study's geography, every code accounted for.
+
+    Counts of merged communes are summed; values read at their level (medians, rates)
+    become missing there (``_merged`` marks the rows). A table in a geography newer than
+    the study's keeps the communes that did not change in between. Codes of an
+    ambiguous fit whose territory differs between the candidate geographies are left
+    out. Each step is said in ``notes``.
+    """
+    if to_year is None or fit is None:
         return frame
-    from_year = infer_geography_year(frame.index)
-    if from_year == to_year:
-        return frame
-    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype) and c != PARTIAL_COLUMN]
-    table = frame.reset_index().rename(columns={frame.index.name: "CODGEO"})
-    done = harmonise(table, from_year=min(from_year, to_year), to_year=to_year, additive=numeric,
-                     name_column=None, on_split="report")
-    if not done.merges.empty or not done.splits.empty or done.unknown_codes:
-        notes.append(f"{label} : {done.summary()}")
-    out = done.frame.set_index("CODGEO")
-    out.index = pd.Index(out.index.astype(str), dtype=object, name=frame.index.name)
+    code_name = frame.index.name
+    table = frame.copy()
+    table.index = pd.Index(table.index.astype(str), dtype=object, name="CODGEO")
+    counts = [c for c in table.columns if column_kind(dataset, c, table[c].dtype) == COUNT]
+    if fit.uncertain:
+        table = table.drop(index=[c for c in fit.uncertain if c in table.index])
+    if fit.year > to_year:
+        out, text = _newer_geography(table, fit.year, to_year)
+    elif fit.year == to_year:
+        out, text = table, ""
+    else:
+        done = harmonise(table.reset_index(), from_year=fit.year, to_year=to_year, additive=counts,
+                         name_column=None, on_split="report", flag_column=MERGED_COLUMN)
+        out, text = done.frame.set_index("CODGEO"), accounting(done, len(table))
+    if text or fit.unknown or fit.uncertain:
+        note = f"{label} : {fit.sentence()}." + (f" {text}" if text else "")
+        if note not in notes:
+            notes.append(note)
+    out.index = pd.Index(out.index.astype(str), dtype=object, name=code_name)
     return out
+
+
+def accounting(done, n_codes: int) -> str:
+    """Every code of a harmonised table, accounted for in French (kept, merged, split, unknown)."""
+    merged = sum(len(olds) for olds in done.merges["old_codes"]) if not done.merges.empty else 0
+    split = len(done.splits)
+    changed = len(done.code_changes)
+    kept = n_codes - merged - split - changed - len(done.unknown_codes)
+    parts = [f"Passage en géographie {done.to_year} : {kept} code(s) repris tels quels"]
+    for row in done.merges.itertuples():
+        olds = " + ".join(f"{c} {n}" for c, n in zip(row.old_codes, row.old_names))
+        text = f"fusion {olds} -> {row.new_code} {row.new_name}"
+        if not row.complete:
+            text += " (communes d'origine absentes du fichier : valeurs manquantes)"
+        parts.append(text)
+    for row in done.splits.itertuples():
+        parts.append(f"scission de {row.old_code} {row.old_name} (valeurs non réparties, manquantes)")
+    for row in done.code_changes.itertuples():
+        parts.append(f"changement de code {row.old_code} -> {row.new_code} {row.new_name}")
+    if done.unknown_codes:
+        parts.append("codes inconnus en géographie " + str(done.from_year) + ", non utilisés : "
+                     + ", ".join(done.unknown_codes))
+    text = " ; ".join(parts) + "."
+    if not done.merges.empty:
+        text += (" Comptages additionnés sur les communes fusionnées ; médianes, taux et parts non "
+                 "publiés pour elles (valeurs manquantes).")
+    return text
+
+
+def _newer_geography(table: pd.DataFrame, from_year: int, to_year: int) -> tuple[pd.DataFrame, str]:
+    """A table published after the study's geography: communes that changed in between are left out."""
+    changes = commune_changes(to_year, from_year)
+    involved = set(changes["old_code"]) | set(changes["new_code"])
+    left_out = sorted(c for c in table.index if c in involved)
+    text = ""
+    if left_out:
+        text = (f"Fichier en géographie {from_year}, plus récente que celle de l'étude ({to_year}) : "
+                f"valeurs non ventilables sur les anciennes communes, laissées manquantes pour "
+                + ", ".join(left_out) + ".")
+    return table.drop(index=left_out), text
 
 
 def load_inputs(
@@ -116,29 +170,42 @@ def load_inputs(
     for entry in store.entries():
         if entry.dataset not in known:
             continue
-        inputs.entries.append(entry)
         frame = store.load(entry.dataset, entry.vintage, entry.level)
         if entry.dataset in _YEAR_ROW_DATASETS:
+            inputs.entries.append(entry)
             level, per_year = caf_places_tables(frame)
             for year, part in per_year.items():
                 inputs.level_tables[(entry.dataset, year, level)] = part
             continue
         additive = registry.datasets[entry.dataset].additive
         code_column = _code_column(frame)
+        target = None if fictional else geography_year
+        fit = None
         for vintage, table in _by_vintage(frame, entry.vintage).items():
-            label = f"{entry.dataset} {vintage}"
+            label = f"{entry.dataset} ({entry.source_file})"
             if entry.level == "iris":
-                communes = sum_iris_to_communes(table, iris_column=code_column,
+                if not additive:
+                    continue
+                counts = [c for c in table.columns if column_kind(entry.dataset, c, table[c].dtype) == COUNT]
+                communes = sum_iris_to_communes(table[[code_column, *counts, *_commune_columns(table)]],
+                                                iris_column=code_column,
                                                 allow_partial=entry.dataset in _PARTIAL_IRIS)
-                if additive:
-                    target = None if fictional else geography_year
-                    inputs.commune_tables[(entry.dataset, vintage)] = _on_geography(communes, target, label, inputs.notes)
+                if target is not None and fit is None:
+                    entry, fit = geography_fit(store, entry, communes.index)
+                inputs.commune_tables[(entry.dataset, vintage)] = _on_geography(
+                    communes, fit, target, entry.dataset, label, inputs.notes)
                 continue
             indexed = _indexed(table, code_column, entry.level)
             if entry.level == "commune":
-                target = None if fictional else geography_year
-                indexed = _on_geography(indexed, target, label, inputs.notes)
+                if target is not None and fit is None:
+                    entry, fit = geography_fit(store, entry, indexed.index)
+                indexed = _on_geography(indexed, fit, target, entry.dataset, label, inputs.notes)
                 if additive:
                     inputs.commune_tables[(entry.dataset, vintage)] = indexed
             inputs.level_tables[(entry.dataset, vintage, entry.level)] = indexed
+        inputs.entries.append(entry)
     return inputs
+
+
+def _commune_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in ("DEPCOM", "COM") if c in table.columns]

@@ -15,11 +15,11 @@ import pandas as pd
 
 from abs_lib.formatting import format_number
 from abs_lib.indicators import census_comparable, rank_enjeux
+from abs_lib.indicators.compute import NO_VARIABLE, NOT_IMPORTED
 from abs_lib.indicators.views import ROLE_COMMUNE, ROLE_TERRITORY
 from abs_lib.portrait.build import Portrait
 from abs_lib.sources.catalog import load_catalog
 
-NO_SOURCE = "source absente"
 
 
 def _own_rows(portrait: Portrait) -> pd.DataFrame:
@@ -64,10 +64,8 @@ def _label_for(portrait: Portrait, level: str, code: str) -> str:
 
 
 def _reason(flags: str) -> str:
-    flags = str(flags or "")
-    if not flags:
-        return ""
-    return flags.replace("source absente: ", "source absente : ").replace("variable absente: ", "variable absente : ")
+    """A flag text as shown to readers (French typography: a space before the colon)."""
+    return str(flags or "").replace(": ", " : ")
 
 
 def _cells(portrait: Portrait, max_vintage: int | None) -> dict:
@@ -143,11 +141,12 @@ def missing_sources(portrait: Portrait, theme: str | None = None) -> pd.DataFram
         if theme and ind.theme != theme:
             continue
         for part in str(row["flags"] or "").split("; "):
-            if part.startswith("source absente: "):
-                needs.setdefault(part.split(": ", 1)[1].strip(), []).append(ind.label)
-            elif part.startswith("variable absente: "):
+            dataset = _not_imported(part)
+            if dataset and dataset not in have:
+                needs.setdefault(dataset, []).append(ind.label)
+            elif part.startswith(NO_VARIABLE + ": "):
                 # The dataset we have lacks the column (a "light" extract): name the source that has it.
-                variable = part.split(": ", 1)[1].split(" ")[0]
+                variable = part.split(": ", 1)[1].split(" ")[0].rstrip(",")
                 for dataset in _datasets_with(ind, variable):
                     if dataset not in have:
                         needs.setdefault(dataset, []).append(ind.label)
@@ -164,6 +163,13 @@ def missing_sources(portrait: Portrait, theme: str | None = None) -> pd.DataFram
         records.append({"Jeu de données": title, "Identifiant": dataset,
                         "Indicateurs concernés": ", ".join(dict.fromkeys(labels)), "Comment l'obtenir": how})
     return pd.DataFrame.from_records(records, columns=["Jeu de données", "Identifiant", "Indicateurs concernés", "Comment l'obtenir"])
+
+
+def _not_imported(reason: str) -> str | None:
+    """The dataset named by a « non importé … : <dataset> [vintage] » reason, if it is one."""
+    if not reason.startswith(NOT_IMPORTED):
+        return None
+    return reason.split(": ", 1)[1].split(" ")[0] if ": " in reason else None
 
 
 def _datasets_with(indicator, variable: str) -> list[str]:
@@ -317,7 +323,9 @@ def indicator_table(territory, *, data_dir=None, year=None, level=None, vintage=
 
     portrait = open_portrait(territory, year=year, data_dir=data_dir, level=level)
     if compare_to is None:
-        return tidy_table(portrait, vintage=vintage)
+        table = tidy_table(portrait, vintage=vintage)
+        table.attrs["notes"] = list(portrait.notes)
+        return table
     end = int(vintage) if vintage is not None else int(portrait.table["vintage"].max())
     evolutions = compute_evolutions(portrait.table, int(compare_to), end, registry=portrait.registry,
                                     allow_non_comparable=allow_non_comparable)
@@ -325,4 +333,6 @@ def indicator_table(territory, *, data_dir=None, year=None, level=None, vintage=
     evolutions = evolutions.astype({c: str for c in ("territory", "level", "indicator")})
     keep = evolutions[["territory", "level", "indicator", "vintage_start", "value_start", "change", "annual_rate", "flags"]]
     keep = keep.rename(columns={"flags": "evolution_flags"})
-    return tidy.merge(keep, on=["territory", "level", "indicator"], how="left")
+    table = tidy.merge(keep, on=["territory", "level", "indicator"], how="left")
+    table.attrs["notes"] = list(portrait.notes)
+    return table

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import pandas as pd
 
 from abs_lib.atomic import atomic_write, atomic_write_text
 from abs_lib.errors import DatasetNotFoundError
+from abs_lib.sources.columns import column_kinds
 
 
 def sha256_of(path: str | Path) -> str:
@@ -49,6 +50,12 @@ class StoredEntry:
     fictional: bool = False
     member: str | None = None
     parquet: str = ""
+    columns: dict | None = None       # column -> count / level / label (sources/columns.py)
+    geography: dict | None = None     # evidence of the file's commune geography (territories/fit.py)
+
+    @property
+    def geography_year(self) -> int | None:
+        return int(self.geography["year"]) if self.geography else None
 
 
 class Store:
@@ -106,10 +113,27 @@ class Store:
             fictional=bool(fictional),
             member=member,
             parquet=str(parquet.relative_to(self.root)),
+            columns=column_kinds(dataset, frame),
         )
-        text = json.dumps(asdict(entry), ensure_ascii=False, indent=2)
-        atomic_write_text(manifest, text)
+        self._write_manifest(entry)
         return entry
+
+    def _write_manifest(self, entry: StoredEntry) -> None:
+        manifest = self.root / Path(entry.parquet).with_suffix(".json")
+        atomic_write_text(manifest, json.dumps(asdict(entry), ensure_ascii=False, indent=2))
+
+    def annotate(self, entry: StoredEntry, **facts) -> StoredEntry:
+        """Record facts learnt about a stored table (e.g. its geography) in its manifest.
+
+        Facts are derived from the table itself, so failing to record them (a
+        read-only data directory) only means computing them again next time.
+        """
+        updated = replace(entry, **facts)
+        try:
+            self._write_manifest(updated)
+        except OSError:
+            pass
+        return updated
 
     # -- reading -------------------------------------------------------------
     def entries(self) -> list[StoredEntry]:

@@ -103,7 +103,7 @@ def _on_geography(frame: pd.DataFrame, fit: GeographyFit | None, to_year: int | 
     else:
         done = harmonise(table.reset_index(), from_year=fit.year, to_year=to_year, additive=counts,
                          name_column=None, on_split="report", flag_column=MERGED_COLUMN)
-        out, text = done.frame.set_index("CODGEO"), accounting(done, len(table))
+        out, text = done.frame.set_index("CODGEO"), accounting(done, set(table.index))
     if text or fit.unknown or fit.uncertain:
         note = f"{label} : {fit.sentence()}." + (f" {text}" if text else "")
         if note not in notes:
@@ -112,12 +112,11 @@ def _on_geography(frame: pd.DataFrame, fit: GeographyFit | None, to_year: int | 
     return out
 
 
-def accounting(done, n_codes: int) -> str:
+def accounting(done, codes: set[str]) -> str:
     """Every code of a harmonised table, accounted for in French (kept, merged, split, unknown)."""
-    merged = sum(len(olds) for olds in done.merges["old_codes"]) if not done.merges.empty else 0
-    split = len(done.splits)
-    changed = len(done.code_changes)
-    kept = n_codes - merged - split - changed - len(done.unknown_codes)
+    merged = {c for olds in done.merges["old_codes"] for c in olds} if not done.merges.empty else set()
+    moved = merged | set(done.splits["old_code"]) | set(done.code_changes["old_code"]) | set(done.unknown_codes)
+    kept = len(codes - moved)
     parts = [f"Passage en géographie {done.to_year} : {kept} code(s) repris tels quels"]
     for row in done.merges.itertuples():
         olds = " + ".join(f"{c} {n}" for c, n in zip(row.old_codes, row.old_names))

@@ -16,6 +16,7 @@ from abs_lib.errors import FigureError
 from abs_lib.formatting import format_number
 from abs_lib.portrait import figures, tables
 from abs_lib.portrait.build import Portrait
+from abs_lib.portrait.periods import resolve_periods, vintages_used
 
 THEME_TITLES = {
     "démographie": "Démographie", "petite-enfance": "Petite enfance", "enfance-jeunesse": "Enfance et jeunesse",
@@ -211,10 +212,18 @@ def explorer(portrait: Portrait, *, theme: str, indicator: str):
     return widgets.VBox([widgets.HBox([theme_box, indicator_box]), out])
 
 
-def focus_themes(portrait: Portrait, focus, *, baseline: int, update: int | None = None) -> Html:
-    """The update's priority themes, each at the baseline and at the update, in the order asked."""
-    update = update or tables.latest_vintage(portrait)
-    return Html("\n".join(before_after(portrait, t, baseline=baseline, update=update).text for t in focus))
+def focus_themes(portrait: Portrait, focus, *, baseline: int | None = None, update: int | None = None) -> Html:
+    """The update's priority themes, each at the baseline and at the update, in the order asked,
+    after a sentence saying which vintage each source brings to each date."""
+    periods = resolve_periods(portrait, baseline, update)
+    wanted = [i for t in focus for i in portrait.registry.by_theme().get(t, [])]
+    before = vintages_used(portrait, wanted, periods.baseline) or "aucune donnée"
+    after = vintages_used(portrait, wanted, periods.update) or "aucune donnée"
+    parts = [f"<p>Avant ({periods.baseline}) : {html.escape(before)}. Après ({periods.update}) : "
+             f"{html.escape(after)}.</p>"]
+    parts += [message(note).text for note in periods.notes]
+    parts += [before_after(portrait, t, baseline=periods.baseline, update=periods.update).text for t in focus]
+    return Html("\n".join(parts))
 
 
 def other_themes(portrait: Portrait, focus) -> Html:

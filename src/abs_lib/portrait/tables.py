@@ -15,9 +15,10 @@ import pandas as pd
 
 from abs_lib.formatting import format_number
 from abs_lib.indicators import census_comparable, rank_enjeux
-from abs_lib.indicators.compute import NO_VARIABLE, NOT_IMPORTED
+from abs_lib.indicators.compute import NO_VARIABLE, NOT_COMPARABLE, NOT_IMPORTED
 from abs_lib.indicators.views import ROLE_COMMUNE, ROLE_TERRITORY
 from abs_lib.portrait.build import Portrait
+from abs_lib.portrait.periods import has_value, period_label
 from abs_lib.sources.catalog import load_catalog
 
 
@@ -33,13 +34,16 @@ def latest_vintage(portrait: Portrait) -> int:
 
 
 def chosen_vintages(portrait: Portrait, max_vintage: int | None = None) -> pd.Series:
-    """Per indicator, the latest vintage (≤ max_vintage) with a value for the territory,
-    else the latest vintage at all (the row then says why it is missing)."""
+    """Per indicator, the latest vintage (≤ max_vintage) with a value for the territory;
+    else the latest vintage where a file was found (the row says why the value is missing:
+    secret, outside the file's communes…); else the latest vintage at all (the row says
+    « non importé », and no vintage is shown for it)."""
     own = _own_rows(portrait)
     if max_vintage is not None:
         own = own[own["vintage"] <= max_vintage]
-    own = own.assign(has=own["value"].notna(), indicator=own["indicator"].astype(str))
-    best = own.sort_values(["indicator", "has", "vintage"]).groupby("indicator").tail(1)
+    found = own["source"].astype(str).str.len().to_numpy() > 0
+    own = own.assign(has=own["value"].notna(), found=found, indicator=own["indicator"].astype(str))
+    best = own.sort_values(["indicator", "has", "found", "vintage"]).groupby("indicator").tail(1)
     return best.set_index("indicator")["vintage"].astype(int)
 
 
@@ -102,12 +106,23 @@ def theme_table(portrait: Portrait, theme: str, *, max_vintage: int | None = Non
             number = float(cell["value"]) if cell is not None else np.nan
             record[_label_for(portrait, level, code)] = format_number(number, unit.suffix.strip() or None, decimals=unit.decimals)
         record["Unité"] = ind.unit
-        record["Millésime"] = int(own["vintage"])
-        record["Source"] = str(own["source"]) if pd.notna(own["source"]) else ""
+        source = str(own["source"]) if pd.notna(own["source"]) else ""
+        record["Millésime"] = _vintage_label(ind, own["vintage"], source)
+        record["Source"] = source
         record["Remarques"] = _reason(own["flags"])
         records.append(record)
     portrait.cache[key] = pd.DataFrame.from_records(records)
     return portrait.cache[key].copy()
+
+
+def _vintage_label(ind, vintage, source: str) -> str:
+    """The vintage a row shows: none when nothing was found (no invented year); a growth
+    rate's period with both years."""
+    if not source:
+        return ""
+    if ind.kind == "growth":
+        return period_label(source, int(vintage))
+    return str(int(vintage))
 
 
 def value(portrait: Portrait, indicator: str, *, level: str | None = None, code: str | None = None,
@@ -194,27 +209,54 @@ def enjeux(portrait: Portrait, *, top: int = 8) -> pd.DataFrame:
 
 
 def side_by_side(portrait: Portrait, indicators, *, baseline: int, update: int) -> pd.DataFrame:
-    """Each indicator at the baseline and at the update, and the change only where INSEE
-    deems the two census vintages comparable (else the row says why)."""
+    """Each indicator at the baseline and at the update (each source at its own vintage, the
+    latest not after that year), and the change: always for non-census sources, for the
+    census only where INSEE deems the two vintages comparable (else the row says why)."""
     registry = portrait.registry
     records = []
     for indicator in indicators:
         ind = registry[indicator]
         unit = registry.units[ind.unit]
-        v0, y0 = value(portrait, indicator, max_vintage=baseline)
-        v1, y1 = value(portrait, indicator, max_vintage=update)
+        v0, y0, s0 = _dated(portrait, indicator, baseline)
+        v1, y1, s1 = _dated(portrait, indicator, update)
         fmt = lambda v: format_number(v, unit.suffix.strip() or None, decimals=unit.decimals)  # noqa: E731
-        if not y0 or not y1 or y0 == y1 or np.isnan(v0) or np.isnan(v1):
-            change, remark = "", "une seule date disponible" if y0 == y1 and y0 else "donnée manquante"
+        label0 = _vintage_label(ind, y0, s0) if has_value(v0) else ""
+        label1 = _vintage_label(ind, y1, s1) if has_value(v1) else ""
+        change, remark = "", ""
+        if not has_value(v0) or not has_value(v1):
+            remark = _missing_side(portrait, indicator, v0, v1, baseline, update)
+        elif y0 == y1:
+            remark = f"une seule date disponible ({y1})"
         elif ind.is_census and not census_comparable(y0, y1):
-            change, remark = "", f"non comparable (INSEE : recensements {y0} et {y1} trop proches)"
+            remark = f"{NOT_COMPARABLE} (INSEE : recensements {y0} et {y1} trop proches)"
         else:
             change_unit = "pt" if ind.unit == "%" else (unit.suffix.strip() or None)  # a change of a share is in points
             change = format_number(v1 - v0, change_unit, decimals=unit.decimals, signed=True)
-            remark = ""
-        records.append({"Indicateur": ind.label, "Avant": fmt(v0), "Millésime avant": y0 or "",
-                        "Après": fmt(v1), "Millésime après": y1 or "", "Évolution": change, "Remarques": remark})
+            change = f"{change} ({label0} → {label1})"
+        records.append({"Indicateur": ind.label, "Avant": fmt(v0), "Millésime avant": label0,
+                        "Après": fmt(v1), "Millésime après": label1, "Évolution": change, "Remarques": remark})
     return pd.DataFrame.from_records(records)
+
+
+def _dated(portrait: Portrait, indicator: str, max_vintage: int) -> tuple[float, int, str]:
+    """(value, vintage, source) of the territory's cell at the latest vintage ≤ max_vintage."""
+    cell = _cells(portrait, max_vintage).get((indicator, portrait.level, portrait.code))
+    if cell is None:
+        return np.nan, 0, ""
+    source = str(cell["source"]) if pd.notna(cell["source"]) else ""
+    return float(cell["value"]), int(cell["vintage"]), source
+
+
+def _missing_side(portrait: Portrait, indicator: str, v0, v1, baseline: int, update: int) -> str:
+    """Why the before or after value is missing, in the study's vocabulary."""
+    parts = []
+    for label, v, year in (("avant", v0, baseline), ("après", v1, update)):
+        if has_value(v):
+            continue
+        cell = _cells(portrait, year).get((indicator, portrait.level, portrait.code))
+        reason = _reason(cell["flags"]) if cell is not None else ""
+        parts.append(f"{label} : {reason or 'donnée manquante'}")
+    return " ; ".join(parts)
 
 
 @dataclass(frozen=True)

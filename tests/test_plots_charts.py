@@ -123,7 +123,7 @@ def test_pyramid_missing_band_is_a_gap_with_a_note_not_a_zero():
     assert 0 not in widths
     assert np.nansum(widths) == pytest.approx(100)
     text = texts(fig)
-    assert "secret statistique / non disponible : 75 ans ou plus" in text
+    assert "donnée manquante : 75 ans ou plus" in text
     assert "parts calculées sur les tranches d'âge connues" in text
 
 
@@ -154,7 +154,7 @@ def test_compare_bars_highlight_by_name_and_missing_value():
     assert drawn == {"Genlis": 12.5, "France": 14.25}  # the missing value has no bar at all
     text = texts(fig)
     assert "12,5 %" in text and "14,3 %" in text
-    assert "Note : secret statistique / non disponible : Côte-d'Or" in text
+    assert "Note : donnée manquante : Côte-d'Or" in text
     with pytest.raises(FigureError, match="Dijon"):
         compare_bars(values, "%", "x", SOURCE, highlight="Dijon")
 
@@ -206,7 +206,7 @@ def test_missing_vintage_breaks_the_line():
     points = next(line for line in fig.axes[0].lines if line.get_gid() == "Côte-d'Or|points")
     ys = np.asarray(points.get_ydata(), dtype=float)
     assert np.isnan(ys[1]) and not (ys == 0).any()
-    assert "secret statistique / non disponible : Côte-d'Or 2013" in texts(fig)
+    assert "donnée manquante : Côte-d'Or 2013" in texts(fig)
 
 
 def test_evolution_rejects_duplicates():
@@ -255,7 +255,7 @@ def test_coverage_missing_mode_and_before_after():
     text = texts(fig)
     assert "au moins 27,0" in text
     assert "59,0 (+4,2)" in text
-    assert "secret statistique / non disponible : France (assistantes maternelles)" in text
+    assert "donnée manquante : France (assistantes maternelles)" in text
 
 
 def test_coverage_rejects_unknown_modes():
@@ -263,3 +263,13 @@ def test_coverage_rejects_unknown_modes():
         coverage_chart(pd.DataFrame({"creches": [10.0]}, index=["Genlis"]), "x", SOURCE)
     with pytest.raises(FigureError, match="creches"):
         coverage_chart(pd.DataFrame({"eaje": [10.0]}, index=["Genlis"]), "x", SOURCE, after={"creches": 12.0})
+
+
+def test_compare_bars_says_why_a_value_is_missing():
+    values = pd.Series([23660.0, np.nan, 21930.0], index=["CC de la Plaine Dijonnaise", "Bourgogne-Franche-Comté",
+                                                          "France métropolitaine"])
+    fig = compare_bars(values, "€", "Revenu médian", SOURCE,
+                       reasons={"Bourgogne-Franche-Comté": "non importé au niveau région"})
+    text = texts(fig)
+    assert "Note : donnée manquante : Bourgogne-Franche-Comté (non importé au niveau région)" in text
+    assert "secret" not in text   # never called secret when the file was simply not imported

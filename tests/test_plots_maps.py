@@ -117,7 +117,7 @@ def test_missing_values_are_hatched_grey_and_in_the_legend(epci, median_income):
     assert style.MISSING_LEGEND in labels
     missing_handle = legend.legend_handles[labels.index(style.MISSING_LEGEND)]
     assert missing_handle.get_hatch() == style.MISSING_HATCH
-    assert "Note : secret statistique / non disponible :" in texts(fig)
+    assert "Note : donnée manquante :" in texts(fig)
     assert "Genlis" in texts(fig)  # missing communes are named in the note
 
 

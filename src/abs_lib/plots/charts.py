@@ -202,6 +202,7 @@ def compare_bars(
     value: str = "value",
     decimals: int | None = None,
     note: str | None = None,
+    reasons: Mapping[str, str] | None = None,
 ) -> Figure:
     """One indicator for the studied territory and its références, as labelled bars.
 
@@ -219,9 +220,13 @@ def compare_bars(
         Label of the studied territory (coloured); default the first row.
     decimals : int, optional
         Decimals of the value labels (default: house rule of :func:`format_number`).
+    reasons : mapping, optional
+        Why a label's value is missing (« secret statistique », « non importé »…), written
+        in place of its bar; default « donnée manquante ».
     """
     source = style.require_source(source)
     series = as_label_values(values, label, value, "Comparaison")
+    reasons = dict(reasons or {})
     highlight = series.index[0] if highlight is None else str(highlight)
     if highlight not in series.index:
         raise FigureError(
@@ -230,7 +235,8 @@ def compare_bars(
         )
     notes = [note] if note else []
     if series.isna().any():
-        notes.append(style.MISSING_NOTE + " : " + ", ".join(series.index[series.isna()]))
+        notes.append(style.MISSING_NOTE + " : " + ", ".join(
+            f"{name} ({reasons[name]})" if reasons.get(name) else name for name in series.index[series.isna()]))
 
     with style.house_style():
         fig = style.new_figure(height_in=1.5 + 0.5 * len(series))
@@ -242,7 +248,7 @@ def compare_bars(
         span = (hi - lo) or 1.0
         for yi, name, v in zip(y, series.index, series):
             if pd.isna(v):
-                ax.text(0, yi, f" {style.MISSING_NOTE}", va="center", ha="left", fontsize=9,
+                ax.text(0, yi, f" {reasons.get(name) or style.MISSING_NOTE}", va="center", ha="left", fontsize=9,
                         style="italic", color=style.MUTED)
                 continue
             strong = name == highlight

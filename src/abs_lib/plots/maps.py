@@ -117,6 +117,7 @@ def commune_choropleth(
     outline_label: str = "Limite du territoire",
     cmap: str = style.SEQUENTIAL_CMAP,
     note: str | None = None,
+    reasons: dict | None = None,
 ) -> Figure:
     """Map one indicator by commune, coloured by class.
 
@@ -140,6 +141,8 @@ def commune_choropleth(
         Write commune names (``name_field``, else the code) on the map.
     legend_title : str, optional
         Title of the legend (default: ``unit`` when it is a long unit).
+    reasons : dict, optional
+        Why a commune's value is missing, by code (« secret statistique »…), said in the note.
     """
     source = style.require_source(source)
     if method not in METHODS:
@@ -162,7 +165,13 @@ def commune_choropleth(
     missing = klass.isna()
     if missing.any():
         names = communes.loc[missing, name_field if name_field in communes.columns else code_field]
-        listed = ", ".join(map(str, names)) if missing.sum() <= 8 else f"{int(missing.sum())} communes"
+        codes = communes.loc[missing, code_field].astype(str)
+        why = {c: (reasons or {}).get(c) for c in codes}
+        if missing.sum() <= 8:
+            listed = ", ".join(f"{n} ({why[c]})" if why[c] else str(n) for n, c in zip(names, codes))
+        else:
+            counts = pd.Series([why[c] or style.MISSING_NOTE for c in codes]).value_counts()
+            listed = ", ".join(f"{n} communes ({r})" for r, n in counts.items())
         notes.append(f"{style.MISSING_NOTE} : {listed}")
 
     with style.house_style():

@@ -41,7 +41,7 @@ WOMEN = "#c8605a"
 SEQUENTIAL_CMAP = "YlGnBu"
 
 # Texts -----------------------------------------------------------------------
-MISSING_NOTE = "secret statistique / non disponible"
+MISSING_NOTE = "donnée manquante"
 MISSING_LEGEND = "secret / non disponible"
 
 # Sizes -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pandas as pd
 
 from abs_lib.plots import age_pyramid, commune_choropleth, compare_bars, coverage_chart
 from abs_lib.portrait.build import Portrait
-from abs_lib.portrait.tables import commune_values, value
+from abs_lib.portrait.tables import commune_reasons, commune_values, reason, value
 
 AGE_BANDS = [("pop_0_14", "0 à 14 ans"), ("pop_15_29", "15 à 29 ans"), ("pop_30_44", "30 à 44 ans"),
              ("pop_45_59", "45 à 59 ans"), ("pop_60_74", "60 à 74 ans"), ("pop_75_plus", "75 ans ou plus")]
@@ -44,9 +44,11 @@ def figure_indicator(portrait: Portrait, indicator: str):
     unit = portrait.registry.units[ind.unit]
     _, vintage = value(portrait, indicator)
     values = _row_values(portrait, indicator)
+    places = [(portrait.level, portrait.code)] + portrait.references
+    reasons = {portrait.name_of(lv, c): reason(portrait, indicator, level=lv, code=c) for lv, c in places}
     shown_unit = unit.suffix.strip() or ind.unit if ind.unit != "nombre" else None
     return compare_bars(values, shown_unit, f"{ind.label} ({vintage})", source_text(portrait, indicator, vintage),
-                        highlight=values.index[0], decimals=unit.decimals)
+                        highlight=values.index[0], decimals=unit.decimals, reasons=reasons)
 
 
 def figure_age_structure(portrait: Portrait):
@@ -116,4 +118,5 @@ def map_indicator(portrait: Portrait, indicator: str, *, classes: int = 5):
     return commune_choropleth(
         members, values, title=f"{ind.label} par commune ({vintage})", unit=shown_unit,
         source=source_text(portrait, indicator, vintage), classes=n_classes, name_field="NOM",
+        reasons=commune_reasons(portrait, indicator, vintage),
     )

@@ -15,7 +15,7 @@ import pandas as pd
 
 from abs_lib.formatting import format_number
 from abs_lib.indicators import census_comparable, rank_enjeux
-from abs_lib.indicators.compute import NO_VARIABLE, NOT_COMPARABLE, NOT_IMPORTED
+from abs_lib.indicators.compute import MISSING_REASONS, NO_VARIABLE, NOT_COMPARABLE, NOT_IMPORTED
 from abs_lib.indicators.views import ROLE_COMMUNE, ROLE_TERRITORY
 from abs_lib.portrait.build import Portrait
 from abs_lib.portrait.periods import has_value, period_label
@@ -123,6 +123,32 @@ def _vintage_label(ind, vintage, source: str) -> str:
     if ind.kind == "growth":
         return period_label(source, int(vintage))
     return str(int(vintage))
+
+
+def missing_reason(flags) -> str:
+    """The short reason a missing value shows in charts (« secret statistique », « non importé »…)."""
+    for part in str(flags or "").split("; "):
+        if part.startswith(MISSING_REASONS):
+            return part.split(":", 1)[0].strip()
+    return ""
+
+
+def reason(portrait: Portrait, indicator: str, *, level: str | None = None, code: str | None = None,
+           max_vintage: int | None = None) -> str:
+    """Why one indicator is missing for the territory (or a reference); "" when it has a value."""
+    cell = _cells(portrait, max_vintage).get((indicator, level or portrait.level, code or portrait.code))
+    if cell is None:
+        return NOT_IMPORTED
+    return "" if has_value(cell["value"]) else missing_reason(cell["flags"])
+
+
+def commune_reasons(portrait: Portrait, indicator: str, vintage: int) -> dict[str, str]:
+    """Why each member commune's value is missing, by code (for map notes)."""
+    t = portrait.table
+    mask = ((t["role"] == ROLE_COMMUNE).to_numpy() & (t["indicator"].astype(str) == indicator).to_numpy()
+            & (t["vintage"] == vintage).to_numpy() & t["value"].isna().to_numpy())
+    part = t[mask]
+    return {str(c): missing_reason(f) for c, f in zip(part["territory"].astype(str), part["flags"].astype(str))}
 
 
 def value(portrait: Portrait, indicator: str, *, level: str | None = None, code: str | None = None,

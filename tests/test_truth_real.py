@@ -1,0 +1,114 @@
+"""Every number true on the real Côte-d'Or extracts: mergers, file geographies, baselines, and
+why a value is missing (issue: CC de la Plaine Dijonnaise, 200000925).
+
+All of ``../shared/data`` is imported as an analyst would (files that abs does not
+recognise are refused, the rest stored); expected figures are read from the raw files.
+"""
+
+import math
+
+import pandas as pd
+import pytest
+
+from abs_lib.portrait import indicator_table, open_portrait
+from abs_lib.portrait.periods import resolve_periods, vintages_used
+from abs_lib.portrait.tables import side_by_side
+from abs_lib.sources.importing import import_files
+from abs_lib.sources.readers import read_table
+from abs_lib.sources.store import Store
+
+PLAINE = "200000925"
+
+
+@pytest.fixture(scope="module")
+def store(shared_data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("everything")
+    files = sorted(p for p in shared_data.rglob("*") if p.suffix in (".csv", ".geojson"))
+    results = import_files(files, Store(root))
+    assert sum(r.ok for r in results) >= 20
+    return root
+
+
+@pytest.fixture(scope="module")
+def table_2016(store):
+    return indicator_table(PLAINE, data_dir=store, vintage=2016)
+
+
+def test_a_merged_commune_gets_no_summed_median(table_2016, shared_data):
+    """Collonges-et-Premières (21183): 22 056 € + 23 102 € is not a median."""
+    row = table_2016[(table_2016["territory"] == "21183") & (table_2016["indicator"] == "revenu_median")].iloc[0]
+    assert math.isnan(row["value"])
+    assert row["flags"] == "non publié à ce niveau (commune fusionnée)"
+    raw = read_table(shared_data / "filosofi" / "FILO2016_DISP_COM_dep21.csv").set_index("CODGEO")
+    households = table_2016[(table_2016["territory"] == "21183") & (table_2016["indicator"] == "menages_fiscaux")]
+    assert households["value"].item() == raw.loc["21183", "NBMEN16"] + raw.loc["21507", "NBMEN16"]
+
+
+def test_no_non_additive_commune_value_is_a_sum_of_published_ones(table_2016, shared_data):
+    raw = read_table(shared_data / "filosofi" / "FILO2016_DISP_COM_dep21.csv").set_index("CODGEO")
+    communes = table_2016[(table_2016["level"] == "commune") & (table_2016["unit"] == "€")]
+    for _, row in communes.dropna(subset=["value"]).iterrows():
+        assert row["territory"] in raw.index     # a value is only ever the one published for that commune
+        published = pd.to_numeric(raw.loc[row["territory"]].drop("LIBGEO"), errors="coerce").dropna()
+        assert row["value"] in set(published)
+
+
+def test_every_code_of_the_2016_file_is_accounted_for(table_2016, shared_data):
+    notes = table_2016.attrs["notes"]
+    (note,) = [n for n in notes if "FILO2016_DISP_COM_dep21.csv" in n]
+    assert "géographie 2018" in note and "533 sur 533" in note
+    codes = set(read_table(shared_data / "filosofi" / "FILO2016_DISP_COM_dep21.csv")["CODGEO"])
+    kept = int(note.split("code(s) repris tels quels")[0].rsplit(" ", 2)[-2])
+    named = {c for c in codes if c in note}
+    assert kept + len(named) == len(codes)
+    assert {"21507", "21213", "21486"} <= named
+
+
+def test_missing_reasons_never_call_an_imported_dataset_absent(store, table_2016):
+    imported = {e.dataset for e in Store(store).entries()}
+    flags = table_2016["flags"].astype(str)
+    assert not flags.str.contains("source absente").any()
+    named = flags[flags.str.startswith("non importé: ")].str.split(": ").str[1].str.split(" ").str[0]
+    assert not set(named) & imported
+    # the CAF IRIS files are imported but do not cover the Plaine's communes: said so
+    caf = table_2016[(table_2016["territory"] == "21292") & (table_2016["indicator"] == "allocataires_caf")]
+    assert caf.empty or "non importé: caf-iris" not in set(caf["flags"])
+
+
+@pytest.fixture(scope="module")
+def portrait(store):
+    return open_portrait(PLAINE, data_dir=store)
+
+
+def test_update_shows_income_and_population_before_and_after(portrait, shared_data):
+    periods = resolve_periods(portrait)
+    assert (periods.baseline, periods.update) == (2016, 2022) or periods.baseline == 2016
+    table = side_by_side(portrait, ["revenu_median", "population"], baseline=2016, update=2022).set_index("Indicateur")
+    median = table.loc["Revenu disponible médian par unité de consommation"]
+    epci16 = read_table(shared_data / "filosofi" / "FILO2016_DISP_EPCI.csv").set_index("CODGEO").loc[PLAINE, "Q216"]
+    epci19 = read_table(shared_data / "filosofi" / "FILO2019_DISP_EPCI.csv").set_index("CODGEO").loc[PLAINE, "Q219"]
+    assert (epci16, epci19) == (22346, 23660)
+    assert median["Avant"].replace("\u00a0", " ") == "22 346 €" and median["Millésime avant"] == "2016"
+    assert median["Après"].replace("\u00a0", " ") == "23 660 €" and median["Millésime après"] == "2019"
+    assert median["Évolution"].replace("\u00a0", " ") == "+1 314 € (2016 → 2019)"   # FiLoSoFi: no census rule
+    population = table.loc["Population"]
+    comparateur = read_table(shared_data / "insee_dossier_complet" / "base_cc_comparateur_dep21.csv").set_index("CODGEO")
+    members = list(portrait.territory.communes)
+    p16, p22 = comparateur.loc[members, "P16_POP"].sum(), comparateur.loc[members, "P22_POP"].sum()
+    assert population["Avant"].replace("\u00a0", " ") == f"{p16:,.0f}".replace(",", " ")
+    assert population["Après"].replace("\u00a0", " ") == f"{p22:,.0f}".replace(",", " ")
+    assert (population["Millésime avant"], population["Millésime après"]) == ("2016", "2022")
+    assert population["Évolution"].endswith("(2016 → 2022)")   # 6 years apart: INSEE allows it
+
+
+def test_update_says_which_vintage_each_source_brings(portrait):
+    text = vintages_used(portrait, ["revenu_median", "population"], 2016)
+    assert text == "FiLoSoFi 2016, RP 2016"
+
+
+def test_default_baseline_follows_the_census_rule(portrait):
+    periods = resolve_periods(portrait, update=2022)
+    assert periods.baseline == 2016 and "2016" in periods.notes[0]
+    close = resolve_periods(portrait, baseline=2019, update=2022)
+    table = side_by_side(portrait, ["population"], baseline=close.baseline, update=close.update)
+    assert table.loc[0, "Évolution"] == "" or "2016" in table.loc[0, "Millésime avant"]

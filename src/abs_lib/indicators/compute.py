@@ -94,7 +94,7 @@ class _Engine:
         for term in [t for ind in indicators for t in ind.terms] + [registry.population]:
             for alt in term.alternatives:
                 for ds in alt.datasets:
-                    wanted.setdefault(ds, set()).update(alt.variables)
+                    wanted.setdefault(ds, set()).update(alt.needed)
         self.wanted = wanted
         self._commune_cache: dict = {}
         self._level_cache: dict = {}
@@ -191,16 +191,19 @@ class _Engine:
                 found = None
                 if (ds, dv, level) in self.level_tables:
                     cols, values, status = self._level_matrix(ds, dv, level)
-                    if all(v in cols for v in alt.variables):
+                    if all(v in cols for v in alt.needed):
                         found = (cols, values, status)
                 if found is None and not read_only and (ds, dv) in self.commune_tables:
                     cols, (values, status) = self._aggregated(ds, dv, level)
-                    if all(v in cols for v in alt.variables):
+                    if all(v in cols for v in alt.needed):
                         found = (cols, values, status)
                 if found is not None:
                     cols, values, status = found
                     idx = [cols[v] for v in alt.variables]
                     vals = values[:, idx[0]].copy() if len(idx) == 1 else values[:, idx].sum(axis=1)
+                    if alt.minus:
+                        vals = vals - values[:, [cols[v] for v in alt.minus]].sum(axis=1)
+                        idx += [cols[v] for v in alt.minus]
                     st = np.bitwise_or.reduce(status[:, idx], axis=1) if len(idx) > 1 else status[:, idx[0]].copy()
                     cell = _Cell(vals, st, f"{ds} {dv}")
                     break
@@ -219,7 +222,7 @@ class _Engine:
                 if frame is None and not read_only:
                     frame = self.commune_tables.get((ds, dv))
                 if frame is not None:
-                    absent = [v for v in alt.variables if v not in frame.columns]
+                    absent = [v for v in alt.needed if v not in frame.columns]
                     return f"variable absente: {', '.join(absent)} ({ds} {dv})"
         return f"source absente: {term.alternatives[0].datasets[0]}"
 

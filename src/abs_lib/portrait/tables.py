@@ -171,7 +171,7 @@ def _datasets_with(indicator, variable: str) -> list[str]:
     found = []
     for term in indicator.terms:
         for alternative in term.alternatives:
-            if variable in alternative.variables:
+            if variable in alternative.needed:
                 found += [d for d in alternative.datasets if d not in found]
     return found
 

@@ -309,6 +309,16 @@ def tidy_table(portrait: Portrait, *, vintage: int | None = None) -> pd.DataFram
     return out[TIDY_COLUMNS].reset_index(drop=True)
 
 
+def _default_end_vintage(portrait: Portrait) -> int:
+    """Where evolutions end by default: the latest census with the territory's population
+    (births of a later year alone would leave every census evolution empty), else the latest
+    vintage of any indicator."""
+    t = portrait.table
+    own = t[(t["role"] == ROLE_TERRITORY).to_numpy() & (t["indicator"].astype(str) == "population").to_numpy()]
+    known = own.loc[own["value"].notna(), "vintage"]
+    return int(known.max()) if len(known) else int(t["vintage"].max())
+
+
 def indicator_table(territory, *, data_dir=None, year=None, level=None, vintage=None, compare_to=None,
                     allow_non_comparable: bool = False) -> pd.DataFrame:
     """``abs indicators``: the tidy table of a territory, with evolutions since ``compare_to``."""
@@ -318,7 +328,7 @@ def indicator_table(territory, *, data_dir=None, year=None, level=None, vintage=
     portrait = open_portrait(territory, year=year, data_dir=data_dir, level=level)
     if compare_to is None:
         return tidy_table(portrait, vintage=vintage)
-    end = int(vintage) if vintage is not None else int(portrait.table["vintage"].max())
+    end = int(vintage) if vintage is not None else _default_end_vintage(portrait)
     evolutions = compute_evolutions(portrait.table, int(compare_to), end, registry=portrait.registry,
                                     allow_non_comparable=allow_non_comparable)
     tidy = tidy_table(portrait, vintage=end)

@@ -25,6 +25,13 @@ def test_indicators_csv_on_the_real_extracts(shared_data, tmp_path, capsys):
     # listed with their reason, not dropped: no source, no column, secret cell, commune absent from the file
     assert missing["flags"].str.contains("non importé|variable absente|secret|hors champ du fichier|non publié|non comparable|dénominateur nul").all()
     assert (epci.loc[epci["indicator"] == "taux_pauvrete", "flags"].str.contains("non importé: filosofi-pauvrete")).all()
+    # births of 2024 are the latest vintage; evolutions still end at the latest census by default
+    assert epci["vintage"].max() == 2024
+    assert main(["indicators", "200000925", "--compare-to", "2016", "--data-dir", str(tmp_path)]) == 0
+    evolution = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"territory": str})
+    population = evolution[(evolution["territory"] == "200000925") & (evolution["indicator"] == "population")]
+    assert population[["vintage", "vintage_start"]].values.tolist() == [[2022, 2016]]
+    assert population["change"].item() == population["value"].item() - population["value_start"].item()
 
 
 def test_indicators_xlsx_on_the_demo(tmp_path):

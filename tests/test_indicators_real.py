@@ -164,3 +164,112 @@ def test_caf_iris_files_summed_by_commune(shared_data):
         else:
             assert strict.loc[commune, "A"] == iris["A"].sum()
     assert "NOTE" not in strict.columns
+
+
+# ----------------------------------------------------------------- alternatives and natural movement
+# Expected values are sums of the raw CSV cells, read with plain pandas (not the project's reader).
+
+
+def _raw_csv(path):
+    return pd.read_csv(path, sep=";", dtype={"CODGEO": str}, encoding="utf-8-sig").set_index("CODGEO")
+
+
+@pytest.fixture(scope="module")
+def raw_files(shared_data):
+    folder = shared_data / "insee_dossier_complet"
+    return _raw_csv(folder / "dossier_complet_light_dep21.csv"), _raw_csv(folder / "base_cc_comparateur_dep21.csv")
+
+
+@pytest.fixture(scope="module")
+def movement_table(shared_data, membership):
+    """Every vintage the two 2022 extracts hold, as the store loader splits them."""
+    folder = shared_data / "insee_dossier_complet"
+    dossier = read_table(folder / "dossier_complet_light_dep21.csv")
+    comparateur = read_table(folder / "base_cc_comparateur_dep21.csv")
+    tables = {("insee-dossier-complet", 2022): indexed(normalise_columns(dossier, vintage=2022))}
+    for vintage in (2016, 2022, 2024):
+        tables[("insee-comparateur", vintage)] = indexed(normalise_columns(comparateur, vintage=vintage))
+    return compute_indicators(
+        membership[membership["departement"] == "21"], tables, vintages=[2022, 2024],
+        levels=("commune", "epci", "departement"),
+        indicators=["part_familles_monoparentales", "part_couples_avec_enfants", "pop_75_plus", "part_75_plus",
+                    "naissances", "deces", "solde_naturel", "taux_natalite", "taux_mortalite"])
+
+
+def _members(membership, epci=PLAINE_DIJONNAISE):
+    members = list(membership.loc[membership["epci"] == epci, "commune"])
+    assert len(members) == 22
+    return members
+
+
+def test_single_parent_share_from_the_three_family_types(movement_table, membership, raw_files):
+    """The 2022 extract has no C22_FAM: families = couples with children + couples without + single parents."""
+    from abs_lib.formatting import format_number
+
+    dossier, _ = raw_files
+    assert "C22_FAM" not in dossier.columns
+    parts = ["C22_COUPAENF", "C22_COUPSENF", "C22_FAMMONO"]
+    for level, code, members, shown in (("epci", PLAINE_DIJONNAISE, _members(membership), "11,5"),
+                                        ("departement", "21", list(dossier.index), "14,9")):
+        sums = dossier.loc[members, parts].sum()
+        r = row(movement_table, level, code, "part_familles_monoparentales", 2022)
+        assert r["numerator"] == pytest.approx(sums["C22_FAMMONO"])
+        assert r["denominator"] == pytest.approx(sums.sum())
+        assert r["value"] == pytest.approx(sums["C22_FAMMONO"] / sums.sum() * 100)   # ratio of sums
+        assert format_number(r["value"], "%", decimals=1) == f"{shown}\u00a0%"
+        assert r["source"] == "insee-dossier-complet 2022"
+    couples = row(movement_table, "epci", PLAINE_DIJONNAISE, "part_couples_avec_enfants", 2022)
+    sums = dossier.loc[_members(membership), parts].sum()
+    assert couples["value"] == pytest.approx(sums["C22_COUPAENF"] / sums.sum() * 100)
+
+
+def test_75_plus_is_75_89_plus_90_and_over(movement_table, membership, raw_files):
+    dossier, comparateur = raw_files
+    members = _members(membership)
+    expected = dossier.loc[members, "P22_POP7589"].sum() + dossier.loc[members, "P22_POP90P"].sum()
+    assert row(movement_table, "epci", PLAINE_DIJONNAISE, "pop_75_plus", 2022)["value"] == pytest.approx(expected)
+    share = row(movement_table, "epci", PLAINE_DIJONNAISE, "part_75_plus", 2022)
+    assert share["value"] == pytest.approx(expected / comparateur.loc[members, "P22_POP"].sum() * 100)
+
+
+def test_births_and_deaths_of_2024_are_summed_over_the_22_communes(movement_table, membership, raw_files):
+    _, comparateur = raw_files
+    members = _members(membership)
+    births, deaths = comparateur.loc[members, "NAISD24"].sum(), comparateur.loc[members, "DECESD24"].sum()
+    r = row(movement_table, "epci", PLAINE_DIJONNAISE, "naissances", 2024)
+    assert r["value"] == births == 207 and r["source"] == "insee-comparateur 2024" and r["flags"] == ""
+    assert row(movement_table, "epci", PLAINE_DIJONNAISE, "deces", 2024)["value"] == deaths
+    assert row(movement_table, "epci", PLAINE_DIJONNAISE, "solde_naturel", 2024)["value"] == births - deaths
+    # Côte-d'Or: more deaths than births, a negative balance stays negative
+    assert row(movement_table, "departement", "21", "solde_naturel", 2024)["value"] == \
+        comparateur["NAISD24"].sum() - comparateur["DECESD24"].sum() < 0
+    # births are not census counts: no "petit effectif" flag on a village with 1 birth
+    village = comparateur.index[comparateur["NAISD24"] == 1][0]
+    assert row(movement_table, "commune", village, "naissances", 2024)["flags"] == ""
+    # the year's births are not the census year's
+    assert math.isnan(row(movement_table, "epci", PLAINE_DIJONNAISE, "naissances", 2022)["value"])
+
+
+def test_birth_and_death_rates_over_the_intercensal_period(movement_table, membership, raw_files):
+    """NAIS1621 = births 2016-2021 (6 years), paired with the RP2022 population that closes the period."""
+    _, comparateur = raw_files
+    members = _members(membership)
+    pop = comparateur.loc[members, "P22_POP"].sum()
+    r = row(movement_table, "epci", PLAINE_DIJONNAISE, "taux_natalite", 2022)
+    assert r["numerator"] == pytest.approx(comparateur.loc[members, "NAIS1621"].sum() / 6)
+    assert r["value"] == pytest.approx(comparateur.loc[members, "NAIS1621"].sum() / 6 / pop * 1000)
+    r = row(movement_table, "departement", "21", "taux_mortalite", 2022)
+    assert r["value"] == pytest.approx(comparateur["DECE1621"].sum() / 6 / comparateur["P22_POP"].sum() * 1000)
+
+
+def test_period_lengths_agree_with_the_fall_in_births(shared_data):
+    """Why 5 years for NAIS1217 and 6 for NAIS1621 (registry notes of taux_natalite): on the
+    communes present in both editions, mean yearly births fall 2012-2016 > 2016-2021 > 2024,
+    like French births; the other reading of either name would make them rise."""
+    old = _raw_csv(shared_data / "insee_comparateur_2017" / "base_cc_comparateur_21.csv")
+    new = _raw_csv(shared_data / "insee_dossier_complet" / "base_cc_comparateur_dep21.csv")
+    both = old.index[old["NAIS1217"].notna()].intersection(new.index)
+    p1217, p1621, y2024 = (old.loc[both, "NAIS1217"].sum(), new.loc[both, "NAIS1621"].sum(),
+                           new.loc[both, "NAISD24"].sum())
+    assert p1217 / 5 > p1621 / 6 > y2024
+    assert p1217 / 6 < p1621 / 6 and p1217 / 5 < p1621 / 5

@@ -106,6 +106,14 @@ def _mutate(raw, iid, **changes):
     ("revenu_median", {"numerator": [{"datasets": ["filosofi-disp"], "variables": ["P_POP"]}]}, "kind: level"),
     ("part_75_plus", {"numerator": [{"datasets": ["filosofi-disp"], "variables": ["Q2"]}]}, "pas additifs"),
     ("part_75_plus", {"higher_is_need": "oui"}, "higher_is_need"),
+    ("part_75_plus", {"numerator": [{"datasets": ["rp-population-commune"], "variables": ["P_POP"], "plus": ["X"]}]},
+     "aucune autre"),
+    ("part_75_plus", {"numerator": [{"datasets": ["rp-population-commune"], "variables": ["P_POP"], "minus": []}]},
+     "liste vide"),
+    ("part_75_plus", {"numerator": [{"datasets": ["rp-population-commune"], "variables": ["P_POP"], "minus": ["P_POP"]}]},
+     "deux fois"),
+    ("part_75_plus", {"numerator": [{"datasets": ["rp-population-commune"], "variables": ["P_POP"], "minus": ["P16_POP0014"]}]},
+     "millésime"),
 ])
 def test_validation_refuses_mistakes(raw, iid, changes, message):
     with pytest.raises(IndicatorError, match=message):
@@ -117,3 +125,32 @@ def test_duplicate_ids_are_refused(raw):
     data["indicators"].append(copy.deepcopy(data["indicators"][0]))
     with pytest.raises(IndicatorError, match="en double"):
         parse_registry(data)
+
+
+def test_an_alternative_can_subtract_variables(raw):
+    """``minus``: summed variables less subtracted ones, all read from the same table."""
+    import pandas as pd
+
+    from abs_lib.indicators import compute_indicators
+
+    data = _mutate(raw, "pop_15_29", numerator=[
+        {"datasets": ["rp-population-commune"], "variables": ["P_POP"], "minus": ["P_POP0014", "P_POP3044"]}])
+    registry = parse_registry(data)
+    term = registry["pop_15_29"].numerator
+    assert term.alternatives[0].minus == ("P_POP0014", "P_POP3044")
+    assert term.variables == ("P_POP", "P_POP0014", "P_POP3044")     # every column read
+    membership = pd.DataFrame({"commune": ["01001", "01002"], "epci": ["200000001"] * 2,
+                               "departement": ["01"] * 2, "region": ["84"] * 2, "metropole": True})
+    pop = pd.DataFrame({"P_POP": [1000.0, 500.0], "P_POP0014": [150.0, 80.0], "P_POP3044": [200.0, float("nan")]},
+                       index=pd.Index(["01001", "01002"], dtype=object))
+    table = compute_indicators(membership, {("rp-population-commune", 2019): pop}, registry=registry,
+                               indicators=["pop_15_29"])
+    rows = table.set_index(["level", "territory"])
+    assert rows.loc[("commune", "01001"), "value"] == 1000 - 150 - 200
+    # a secret subtracted cell makes the result missing, never a bigger number
+    assert pd.isna(rows.loc[("commune", "01002"), "value"]) and rows.loc[("commune", "01002"), "flags"] == "secret statistique"
+    assert pd.isna(rows.loc[("epci", "200000001"), "value"])
+    without = pop.drop(columns=["P_POP3044"])
+    table = compute_indicators(membership, {("rp-population-commune", 2019): without}, registry=registry,
+                               indicators=["pop_15_29"])
+    assert set(table["flags"].astype(str)) == {"variable absente du fichier importé: P_POP3044 (rp-population-commune 2019)"}

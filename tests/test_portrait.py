@@ -93,8 +93,9 @@ def test_enjeux_are_phrased_with_figures_and_references(demo):
 
 def test_key_figures_come_from_the_same_table(demo):
     figures = key_figures(demo).set_index("indicator")
-    for indicator in ("population", "enfants_0_2", "revenu_median"):
+    for indicator in ("population", "enfants_0_2", "revenu_median", "naissances", "part_familles_monoparentales"):
         assert figures.loc[indicator, "value"] == pytest.approx(value(demo, indicator)[0])
+    assert figures.loc["naissances", "Millésime"] == 2024                 # the demo Comparateur's NAISD24
 
 
 def test_tidy_table_keeps_codes_as_text_and_names_territories():
@@ -144,6 +145,24 @@ def test_real_epci_population_is_the_sum_of_its_communes(real_store, shared_data
     missing = missing_sources(portrait)
     assert "rp-population-iris" in set(missing["Identifiant"]) or "rp-population-commune" in set(missing["Identifiant"])
     assert portrait.contours is not None and len(portrait.contours) == 698
+
+
+def test_real_key_figures_show_single_parent_share_and_births(real_store, shared_data):
+    """Issue 8: the diagnostic's key figures show the single-parent share (11,5 %) and births."""
+    portrait = open_portrait("200000925", data_dir=real_store)
+    figures = key_figures(portrait).set_index("indicator")
+    members = list(portrait.territory.communes)
+    assert len(members) == 22
+    dossier = _raw(shared_data / "insee_dossier_complet" / "dossier_complet_light_dep21.csv").set_index("CODGEO")
+    families = dossier.loc[members, ["C22_COUPAENF", "C22_COUPSENF", "C22_FAMMONO"]].astype(float).sum()
+    single = figures.loc["part_familles_monoparentales"]
+    assert single["value"] == pytest.approx(families["C22_FAMMONO"] / families.sum() * 100)
+    assert (single["Valeur"], single["Millésime"]) == ("11,5\u00a0%", 2022)
+    comparateur = _raw(shared_data / "insee_dossier_complet" / "base_cc_comparateur_dep21.csv").set_index("CODGEO")
+    births = figures.loc["naissances"]
+    assert births["value"] == comparateur.loc[members, "NAISD24"].astype(float).sum() == 207
+    assert (births["Indicateur"], births["Valeur"], births["Millésime"]) == ("Naissances domiciliées", "207", 2024)
+    assert list(figures.index[:2]) == ["population", "naissances"]
 
 
 def test_batch_shared_tables_give_the_same_portrait(demo, tmp_path):

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from abs_lib.sources.variables import normalise_columns, split_vintage, vintages_in
+from abs_lib.sources.variables import civil_periods, normalise_columns, split_vintage, vintages_in
 
 
 @pytest.mark.parametrize(
@@ -35,6 +35,9 @@ from abs_lib.sources.variables import normalise_columns, split_vintage, vintages
         ("ENF_3_5", ("ENF_3_5", None)),
         ("ARSAS", ("ARSAS", None)),
         ("BPE_2024_B105", ("BPE_2024_B105", None)),
+        ("NAISD24", ("NAISD", 2024)),
+        ("DECESD19", ("DECESD", 2019)),
+        # a period needs the header (its closing census): see civil_periods
         ("NAIS1621", ("NAIS1621", None)),
     ],
 )
@@ -61,3 +64,41 @@ def test_mixed_vintages_need_a_choice(shared_data):
     new = normalise_columns(frame, 2022)
     assert {"P_POP0014", "C_MENPSEUL", "P_ACT1524"} <= set(new.columns)
     assert (old["P_POP"] == frame["P16_POP"]).all()
+
+
+def test_births_over_a_period_go_with_the_census_that_closes_it(shared_data):
+    """2022 edition: NAIS1621 beside P22_POP/P16_POP = 2016-2021, 6 years, row 2022.
+    2017 edition: NAIS1217 beside P17_POP/P12_POP = 2012-2016, 5 years, row 2017."""
+    from abs_lib.sources.readers import read_table
+
+    new = read_table(shared_data / "insee_dossier_complet" / "base_cc_comparateur_dep21.csv")
+    periods = civil_periods(new.columns)
+    assert {(p.name, p.vintage, p.first_year, p.years) for p in periods.values()} == {
+        ("NAIS_PERIODE", 2022, 2016, 6), ("DECE_PERIODE", 2022, 2016, 6)}
+    assert set(vintages_in(new.columns)) == {2016, 2021, 2022, 2024}
+    table = normalise_columns(new, 2022)
+    assert (table["NAIS_PERIODE"] == new["NAIS1621"]).all()
+    assert table["NAIS_PERIODE_PAR_AN"].to_numpy() == pytest.approx(new["NAIS1621"].to_numpy() / 6)
+    assert table["DECE_PERIODE_PAR_AN"].to_numpy() == pytest.approx(new["DECE1621"].to_numpy() / 6)
+    year = normalise_columns(new, 2024)
+    assert (year["NAISD"] == new["NAISD24"]).all() and (year["DECESD"] == new["DECESD24"]).all()
+    assert "NAIS_PERIODE" not in year.columns and "P_POP" not in year.columns
+    assert "NAISD" not in normalise_columns(new, 2016).columns
+
+    old = read_table(shared_data / "insee_comparateur_2017" / "base_cc_comparateur_21.csv")
+    assert {(p.column, p.vintage, p.first_year, p.years) for p in civil_periods(old.columns).values()} == {
+        ("NAIS1217", 2017, 2012, 5), ("DECE1217", 2017, 2012, 5)}
+    assert set(vintages_in(old.columns)) == {2012, 2017, 2019}
+
+
+@pytest.mark.parametrize("header, expected", [
+    # RP2018 edition of the Dossier complet: named by census years, like NAIS1217
+    (["CODGEO", "P18_POP", "P13_POP", "NAIS1318", "NAIS0813", "P08_POP"], {"NAIS1318": (2018, 5), "NAIS0813": (2013, 5)}),
+    # no census in the file: the period cannot be placed, the column keeps its name
+    (["CODGEO", "NAIS1621"], {}),
+    # both readings possible (P21 and P22): refused rather than guessed
+    (["CODGEO", "P21_POP", "P22_POP", "NAIS1621"], {}),
+])
+def test_period_needs_exactly_one_closing_census(header, expected):
+    found = {c: (p.vintage, p.years) for c, p in civil_periods(header).items()}
+    assert found == expected

@@ -108,7 +108,7 @@ class _Engine:
         for term in [t for ind in indicators for t in ind.terms] + [registry.population]:
             for alt in term.alternatives:
                 for ds in alt.datasets:
-                    wanted.setdefault(ds, set()).update(alt.variables)
+                    wanted.setdefault(ds, set()).update(alt.needed)
         self.wanted = wanted
         self._commune_cache: dict = {}
         self._level_cache: dict = {}
@@ -207,16 +207,19 @@ class _Engine:
                 found = None
                 if (ds, dv, level) in self.level_tables:
                     cols, values, status = self._level_matrix(ds, dv, level)
-                    if all(v in cols for v in alt.variables):
+                    if all(v in cols for v in alt.needed):
                         found = (cols, values, status)
                 if found is None and not read_only and (ds, dv) in self.commune_tables:
                     cols, (values, status) = self._aggregated(ds, dv, level)
-                    if all(v in cols for v in alt.variables):
+                    if all(v in cols for v in alt.needed):
                         found = (cols, values, status)
                 if found is not None:
                     cols, values, status = found
                     idx = [cols[v] for v in alt.variables]
                     vals = values[:, idx[0]].copy() if len(idx) == 1 else values[:, idx].sum(axis=1)
+                    if alt.minus:
+                        vals = vals - values[:, [cols[v] for v in alt.minus]].sum(axis=1)
+                        idx += [cols[v] for v in alt.minus]
                     st = np.bitwise_or.reduce(status[:, idx], axis=1) if len(idx) > 1 else status[:, idx[0]].copy()
                     cell = _Cell(vals, st, f"{ds} {dv}")
                     break
@@ -240,7 +243,7 @@ class _Engine:
                 if frame is None and not read_only:
                     frame = self.commune_tables.get((ds, dv))
                 if frame is not None:
-                    absent = [v for v in alt.variables if v not in frame.columns]
+                    absent = [v for v in alt.needed if v not in frame.columns]
                     return f"{NO_VARIABLE}: {', '.join(absent)} ({ds} {dv})"
         ds = term.alternatives[0].datasets[0]  # the preferred source
         dv = vintage if exact else self.dataset_vintage(ds, vintage)
@@ -430,7 +433,7 @@ def compute_indicators(
     DataFrame with columns territory, level, indicator, label, theme, vintage, value,
     numerator, denominator, unit, source, flags (categoricals for the repeated text). Every
     (territory, indicator, vintage) appears, with value NaN and a reason in ``flags`` when it
-    cannot be computed ("secret", "absent du fichier", "source absente: <dataset>"…).
+    cannot be computed (« secret statistique », « hors champ du fichier », « non importé: <dataset> »…).
     """
     registry = registry or load_registry()
     geo = Geography.from_membership(membership)
@@ -520,7 +523,7 @@ def _unique_categories(mapping: dict[str, int]) -> list[str]:
 
 
 def has_flag(table: pd.DataFrame, flag: str) -> pd.Series:
-    """Rows whose ``flags`` contain ``flag`` (a prefix such as "source absente" works)."""
+    """Rows whose ``flags`` contain ``flag`` (a prefix such as "non importé" works)."""
     flags = table["flags"].astype("category")
     hits = [c for c in flags.cat.categories if any(p.startswith(flag) for p in str(c).split(FLAG_SEPARATOR))]
     return flags.isin(hits)

@@ -38,10 +38,18 @@ def is_complementary_variable(variable: str) -> bool:
 
 @dataclass(frozen=True)
 class Alternative:
-    """One way to get a term: the first listed dataset that has all ``variables``; they are summed."""
+    """One way to get a term: the first listed dataset that has all ``variables`` and
+    ``minus``; the ``variables`` are summed and the ``minus`` ones subtracted
+    (natural balance = NAISD - DECESD)."""
 
     datasets: tuple[str, ...]
     variables: tuple[str, ...]
+    minus: tuple[str, ...] = ()
+
+    @property
+    def needed(self) -> tuple[str, ...]:
+        """Every column the alternative reads."""
+        return self.variables + self.minus
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class Term:
     def variables(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
         for alt in self.alternatives:
-            seen.update(dict.fromkeys(alt.variables))
+            seen.update(dict.fromkeys(alt.needed))
         return tuple(seen)
 
     @property
@@ -210,21 +218,26 @@ def _term(raw: Any, where: str, datasets: Mapping[str, Dataset]) -> Term:
         raise _fail(where, "il faut une liste non vide d'alternatives {datasets: [...], variables: [...]}.")
     alts = []
     for n, alt in enumerate(raw, 1):
-        if not isinstance(alt, Mapping) or set(alt) != {"datasets", "variables"}:
-            raise _fail(where, f"l'alternative n°{n} doit avoir exactement les clés datasets et variables.")
+        if not isinstance(alt, Mapping) or not {"datasets", "variables"} <= set(alt) <= {"datasets", "variables", "minus"}:
+            raise _fail(where, f"l'alternative n°{n} doit avoir les clés datasets et variables (et, au "
+                               "besoin, minus pour les variables à soustraire), et aucune autre.")
         ds = alt["datasets"] if isinstance(alt["datasets"], list) else [alt["datasets"]]
         vs = alt["variables"] if isinstance(alt["variables"], list) else [alt["variables"]]
-        if not ds or not vs:
+        minus = alt.get("minus", [])
+        minus = minus if isinstance(minus, list) else [minus]
+        if not ds or not vs or ("minus" in alt and not minus):
             raise _fail(where, f"l'alternative n°{n} a une liste vide.")
         for d in ds:
             if d not in datasets:
                 raise _fail(where, f"jeu de données inconnu « {d} » (à déclarer sous datasets:).")
-        for v in vs:
+        for v in vs + minus:
             if not isinstance(v, str) or not _VAR_RE.match(v):
                 raise _fail(where, f"nom de variable invalide : {v!r}.")
             if re.search(r"^[PC]\d\d_", v):
                 raise _fail(where, f"{v} porte un millésime ; utilisez le nom sans millésime (ex. P_POP).")
-        alts.append(Alternative(tuple(ds), tuple(vs)))
+        if set(vs) & set(minus) or len(set(vs)) != len(vs) or len(set(minus)) != len(minus):
+            raise _fail(where, f"l'alternative n°{n} nomme deux fois la même variable.")
+        alts.append(Alternative(tuple(ds), tuple(vs), tuple(minus)))
     return Term(tuple(alts))
 
 

@@ -65,7 +65,7 @@ def intro(portrait: Portrait) -> Html:
 
 def key_figures(portrait: Portrait) -> pd.DataFrame:
     """The handful of figures an elected official looks for first (value and vintage)."""
-    wanted = ["population", "enfants_0_2", "taux_couverture_accueil_jeune_enfant", "part_75_plus",
+    wanted = ["population", "naissances", "enfants_0_2", "taux_couverture_accueil_jeune_enfant", "part_75_plus",
               "part_familles_monoparentales", "revenu_median", "taux_chomage_15_64", "allocataires_caf"]
     registry = portrait.registry
     records = []
@@ -76,7 +76,9 @@ def key_figures(portrait: Portrait) -> pd.DataFrame:
         unit = registry.units[registry[indicator].unit]
         records.append({"Indicateur": registry[indicator].label,
                         "Valeur": format_number(value, unit.suffix.strip() or None, decimals=unit.decimals),
-                        "Millésime": vintage or "", "indicator": indicator, "value": value})
+                        # a missing figure has no vintage (its row would show the latest one of any source)
+                        "Millésime": vintage if vintage and value == value else "",
+                        "indicator": indicator, "value": value})
     return pd.DataFrame.from_records(records)
 
 

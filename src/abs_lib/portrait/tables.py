@@ -218,7 +218,7 @@ def _datasets_with(indicator, variable: str) -> list[str]:
     found = []
     for term in indicator.terms:
         for alternative in term.alternatives:
-            if variable in alternative.variables:
+            if variable in alternative.needed:
                 found += [d for d in alternative.datasets if d not in found]
     return found
 
@@ -383,6 +383,16 @@ def tidy_table(portrait: Portrait, *, vintage: int | None = None) -> pd.DataFram
     return out[TIDY_COLUMNS].reset_index(drop=True)
 
 
+def _default_end_vintage(portrait: Portrait) -> int:
+    """Where evolutions end by default: the latest census with the territory's population
+    (births of a later year alone would leave every census evolution empty), else the latest
+    vintage of any indicator."""
+    t = portrait.table
+    own = t[(t["role"] == ROLE_TERRITORY).to_numpy() & (t["indicator"].astype(str) == "population").to_numpy()]
+    known = own.loc[own["value"].notna(), "vintage"]
+    return int(known.max()) if len(known) else int(t["vintage"].max())
+
+
 def indicator_table(territory, *, data_dir=None, year=None, level=None, vintage=None, compare_to=None,
                     allow_non_comparable: bool = False) -> pd.DataFrame:
     """``abs indicators``: the tidy table of a territory, with evolutions since ``compare_to``."""
@@ -394,7 +404,7 @@ def indicator_table(territory, *, data_dir=None, year=None, level=None, vintage=
         table = tidy_table(portrait, vintage=vintage)
         table.attrs["notes"] = list(portrait.notes)
         return table
-    end = int(vintage) if vintage is not None else int(portrait.table["vintage"].max())
+    end = int(vintage) if vintage is not None else _default_end_vintage(portrait)
     evolutions = compute_evolutions(portrait.table, int(compare_to), end, registry=portrait.registry,
                                     allow_non_comparable=allow_non_comparable)
     tidy = tidy_table(portrait, vintage=end)

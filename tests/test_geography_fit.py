@@ -76,12 +76,16 @@ def test_merged_commune_keeps_counts_summed_and_loses_its_median(shared_data):
     assert out.loc["21231", "Q2"] == frame.loc["21231", "Q2"] and not out.loc["21231", MERGED_COLUMN]
     assert "21507" not in out.index
     # every code of the file is accounted for in the note: kept, or named in a merger
-    (note,) = notes
+    (note,) = [n.text() for n in notes]
     kept = int(note.split("Passage en géographie 2026 : ")[1].split(" code(s)")[0])
     named = {code for code in frame.index if code in note}
     merged = {c for c in named if f"+ {c} " in note or f"fusion {c} " in note}
     assert kept + len(merged) == len(frame)
     assert {"21507", "21183", "21486", "21352", "21513", "21621"} <= merged
+    # a report says only what concerns its communes (CC de la Plaine Dijonnaise: not Neuilly-Crimolois)
+    mine = notes[0].text(["21183", "21292"])
+    assert "21507 Premières" in mine and "21452" not in mine and "Passage" not in mine
+    assert notes[0].text(["21231"]) == ""
 
 
 def test_a_newer_file_leaves_out_the_communes_that_changed_since(shared_data):
@@ -93,7 +97,7 @@ def test_a_newer_file_leaves_out_the_communes_that_changed_since(shared_data):
     # 21183 in 2026 is Collonges-et-Premières; in the 2019 geography 21183 is only Collonges-lès-Premières
     assert "21183" not in out.index and "21452" not in out.index
     assert out.loc["21231", "P22_POP"] == frame.loc["21231", "P22_POP"]
-    assert "21183" in notes[0] and "plus récente" in notes[0]
+    assert "21183" in notes[0].text() and "plus récente" in notes[0].text()
 
 
 # ---------------------------------------------------------------- laws, over real merger chains

@@ -42,7 +42,12 @@ class IndicatorInputs:
     commune_tables: dict = field(default_factory=dict)
     level_tables: dict = field(default_factory=dict)
     entries: list[StoredEntry] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    geography_notes: list = field(default_factory=list)   # GeographyNote, one per file that changed
+
+    @property
+    def notes(self) -> list[str]:
+        """Every geography note in full (``abs indicators``, batch sidecars)."""
+        return [note.text() for note in self.geography_notes]
 
     @property
     def vintages(self) -> list[int]:
@@ -78,15 +83,53 @@ def geography_fit(store: Store, entry: StoredEntry, communes) -> tuple[StoredEnt
     return store.annotate(entry, geography=fit.to_dict()), fit
 
 
+@dataclass(frozen=True)
+class GeographyNote:
+    """How one file's communes were put on the study's geography, every code accounted for.
+
+    ``events`` pairs the commune codes concerned (old and new) with a French sentence, so a
+    report can say only what concerns its territory while ``abs indicators`` says it all.
+    """
+
+    label: str
+    fit: str
+    summary: str = ""
+    events: tuple[tuple[frozenset, str], ...] = ()
+    tail: str = ""
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "fit": self.fit, "summary": self.summary, "tail": self.tail,
+                "events": [[sorted(codes), text] for codes, text in self.events]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GeographyNote":
+        events = tuple((frozenset(codes), text) for codes, text in data.get("events", []))
+        return cls(data["label"], data["fit"], data.get("summary", ""), events, data.get("tail", ""))
+
+    def text(self, communes=None) -> str:
+        """The note in French; with ``communes``, only the events about them ("" if none)."""
+        events = self.events
+        if communes is not None:
+            wanted = set(communes)
+            events = tuple(e for e in events if e[0] & wanted)
+            if not events:
+                return ""
+        parts = [self.summary] if self.summary and communes is None else []
+        parts += [text for _, text in events]
+        body = " ; ".join(parts)
+        body = body[:1].upper() + body[1:]
+        return f"{self.label} : {self.fit}." + (f" {body}." if body else "") + (f" {self.tail}" if self.tail else "")
+
+
 def _on_geography(frame: pd.DataFrame, fit: GeographyFit | None, to_year: int | None, dataset: str,
-                  label: str, notes: list[str]) -> pd.DataFrame:
+                  label: str, notes: list) -> pd.DataFrame:
     """A commune table (indexed by code) put on the study's geography, every code accounted for.
 
     Counts of merged communes are summed; values read at their level (medians, rates)
     become missing there (``_merged`` marks the rows). A table in a geography newer than
     the study's keeps the communes that did not change in between. Codes of an
     ambiguous fit whose territory differs between the candidate geographies are left
-    out. Each step is said in ``notes``.
+    out. Each step is said in ``notes`` (:class:`GeographyNote`).
     """
     if to_year is None or fit is None:
         return frame
@@ -94,61 +137,64 @@ def _on_geography(frame: pd.DataFrame, fit: GeographyFit | None, to_year: int | 
     table = frame.copy()
     table.index = pd.Index(table.index.astype(str), dtype=object, name="CODGEO")
     counts = [c for c in table.columns if column_kind(dataset, c, table[c].dtype) == COUNT]
+    events: list = []
     if fit.uncertain:
         table = table.drop(index=[c for c in fit.uncertain if c in table.index])
+    summary, tail = "", ""
     if fit.year > to_year:
-        out, text = _newer_geography(table, fit.year, to_year)
+        out, events = _newer_geography(table, fit.year, to_year)
     elif fit.year == to_year:
-        out, text = table, ""
+        out = table
     else:
         done = harmonise(table.reset_index(), from_year=fit.year, to_year=to_year, additive=counts,
                          name_column=None, on_split="report", flag_column=MERGED_COLUMN)
-        out, text = done.frame.set_index("CODGEO"), accounting(done, set(table.index))
-    if text or fit.unknown or fit.uncertain:
-        note = f"{label} : {fit.sentence()}." + (f" {text}" if text else "")
+        out = done.frame.set_index("CODGEO")
+        summary, events = accounting(done, set(table.index))
+        if not done.merges.empty:
+            tail = ("Comptages additionnés sur les communes fusionnées ; médianes, taux et parts non "
+                    "publiés pour elles (valeurs manquantes).")
+    if events or fit.unknown or fit.uncertain:
+        note = GeographyNote(label, fit.sentence(), summary, tuple(events), tail)
         if note not in notes:
             notes.append(note)
     out.index = pd.Index(out.index.astype(str), dtype=object, name=code_name)
     return out
 
 
-def accounting(done, codes: set[str]) -> str:
-    """Every code of a harmonised table, accounted for in French (kept, merged, split, unknown)."""
+def accounting(done, codes: set[str]) -> tuple[str, list]:
+    """Every code of a harmonised table, accounted for: how many kept, and one event
+    (codes concerned, French sentence) per merger, split, code change or unknown code."""
     merged = {c for olds in done.merges["old_codes"] for c in olds} if not done.merges.empty else set()
     moved = merged | set(done.splits["old_code"]) | set(done.code_changes["old_code"]) | set(done.unknown_codes)
-    kept = len(codes - moved)
-    parts = [f"Passage en géographie {done.to_year} : {kept} code(s) repris tels quels"]
+    summary = f"Passage en géographie {done.to_year} : {len(codes - moved)} code(s) repris tels quels"
+    events = []
     for row in done.merges.itertuples():
         olds = " + ".join(f"{c} {n}" for c, n in zip(row.old_codes, row.old_names))
         text = f"fusion {olds} -> {row.new_code} {row.new_name}"
         if not row.complete:
             text += " (communes d'origine absentes du fichier : valeurs manquantes)"
-        parts.append(text)
+        events.append((frozenset(row.old_codes) | {row.new_code}, text))
     for row in done.splits.itertuples():
-        parts.append(f"scission de {row.old_code} {row.old_name} (valeurs non réparties, manquantes)")
+        events.append((frozenset({row.old_code, *row.new_codes}),
+                       f"scission de {row.old_code} {row.old_name} (valeurs non réparties, manquantes)"))
     for row in done.code_changes.itertuples():
-        parts.append(f"changement de code {row.old_code} -> {row.new_code} {row.new_name}")
+        events.append((frozenset({row.old_code, row.new_code}),
+                       f"changement de code {row.old_code} -> {row.new_code} {row.new_name}"))
     if done.unknown_codes:
-        parts.append("codes inconnus en géographie " + str(done.from_year) + ", non utilisés : "
-                     + ", ".join(done.unknown_codes))
-    text = " ; ".join(parts) + "."
-    if not done.merges.empty:
-        text += (" Comptages additionnés sur les communes fusionnées ; médianes, taux et parts non "
-                 "publiés pour elles (valeurs manquantes).")
-    return text
+        events.append((frozenset(done.unknown_codes), f"codes inconnus en géographie {done.from_year}, non utilisés : "
+                       + ", ".join(done.unknown_codes)))
+    return summary, events
 
 
-def _newer_geography(table: pd.DataFrame, from_year: int, to_year: int) -> tuple[pd.DataFrame, str]:
+def _newer_geography(table: pd.DataFrame, from_year: int, to_year: int) -> tuple[pd.DataFrame, list]:
     """A table published after the study's geography: communes that changed in between are left out."""
     changes = commune_changes(to_year, from_year)
     involved = set(changes["old_code"]) | set(changes["new_code"])
     left_out = sorted(c for c in table.index if c in involved)
-    text = ""
-    if left_out:
-        text = (f"Fichier en géographie {from_year}, plus récente que celle de l'étude ({to_year}) : "
-                f"valeurs non ventilables sur les anciennes communes, laissées manquantes pour "
-                + ", ".join(left_out) + ".")
-    return table.drop(index=left_out), text
+    events = [(frozenset({code}), f"fichier en géographie {from_year}, plus récente que celle de l'étude "
+               f"({to_year}) : valeurs de {code} non ventilables sur ses anciennes communes, laissées manquantes")
+              for code in left_out]
+    return table.drop(index=left_out), events
 
 
 def load_inputs(
@@ -192,13 +238,13 @@ def load_inputs(
                 if target is not None and fit is None:
                     entry, fit = geography_fit(store, entry, communes.index)
                 inputs.commune_tables[(entry.dataset, vintage)] = _on_geography(
-                    communes, fit, target, entry.dataset, label, inputs.notes)
+                    communes, fit, target, entry.dataset, label, inputs.geography_notes)
                 continue
             indexed = _indexed(table, code_column, entry.level)
             if entry.level == "commune":
                 if target is not None and fit is None:
                     entry, fit = geography_fit(store, entry, indexed.index)
-                indexed = _on_geography(indexed, fit, target, entry.dataset, label, inputs.notes)
+                indexed = _on_geography(indexed, fit, target, entry.dataset, label, inputs.geography_notes)
                 if additive:
                     inputs.commune_tables[(entry.dataset, vintage)] = indexed
             inputs.level_tables[(entry.dataset, vintage, entry.level)] = indexed

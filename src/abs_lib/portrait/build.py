@@ -19,7 +19,7 @@ from abs_lib.demo import demo_geography, demo_store, is_demo_code
 from abs_lib.errors import AbsError
 from abs_lib.indicators import Geography as MembershipIndex
 from abs_lib.indicators import LEVELS, compute_indicators, load_registry, territory_view
-from abs_lib.indicators.loading import load_inputs
+from abs_lib.indicators.loading import GeographyNote, load_inputs
 from abs_lib.indicators.registry import Registry
 from abs_lib.sources.store import Store, StoredEntry
 from abs_lib.territories import Territory, find_territory, load_geography, normalize_code
@@ -37,7 +37,7 @@ class Portrait:
     registry: Registry
     entries: list[StoredEntry]       # the stored tables the indicators were computed from
     data_dir: Path
-    notes: list[str] = field(default_factory=list)
+    notes: list = field(default_factory=list)   # GeographyNote: how each file met the study's geography
     contours: pd.DataFrame | None = None
     cache: dict = field(default_factory=dict, repr=False)  # derived tables, computed once
 
@@ -127,7 +127,7 @@ def open_portrait(
         facts = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
         used = set(facts.get("datasets", registry.datasets))
         entries = [e for e in store.entries() if e.dataset in used]
-        notes = list(facts.get("notes", []))
+        notes = [GeographyNote.from_dict(n) for n in facts.get("notes", []) if isinstance(n, dict)]
     else:
         inputs = load_inputs(store, geography_year=None if demo else geography.year, registry=registry, fictional=demo)
         if not inputs.entries:
@@ -136,7 +136,7 @@ def open_portrait(
                 "(`abs data import FICHIER…`) ou téléchargez-les (`abs data fetch JEU`)."
             )
         table = compute_table(membership, inputs, registry, communes=place.communes)
-        entries, notes = inputs.entries, inputs.notes
+        entries, notes = inputs.entries, inputs.geography_notes
     view = territory_view(table, membership, place.level, place.code)
     _require_population(view, place, store)
     contours = _contours(store, place)

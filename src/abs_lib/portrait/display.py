@@ -58,8 +58,10 @@ def intro(portrait: Portrait) -> Html:
              f"géographie au 1er janvier {t.year}.</p>"]
     if portrait.fictional:
         parts.insert(0, f"<p class=\"abs-fictif\"><strong>{html.escape(FICTIONAL_NOTICE)}</strong></p>")
-    for note in portrait.notes:
-        parts.append(f"<p class=\"abs-note\"><em>{html.escape(note)}</em></p>".replace("\n", "<br>"))
+    for note in portrait.notes:   # only what concerns the territory's communes
+        text = note.text(t.communes)
+        if text:
+            parts.append(f"<p class=\"abs-note\"><em>{html.escape(text)}</em></p>")
     return Html("\n".join(parts))
 
 

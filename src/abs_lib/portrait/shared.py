@@ -61,8 +61,8 @@ def precompute_shared_tables(territories, study, year, data_dir, out_dir) -> dic
     out.mkdir(parents=True, exist_ok=True)
     target = out / SHARED_FILE
     _write_if_changed(table, target)
-    notes = json.dumps({"notes": inputs.notes, "datasets": sorted({e.dataset for e in inputs.entries})},
-                       ensure_ascii=False, indent=1)
+    notes = json.dumps({"notes": [n.to_dict() for n in inputs.geography_notes],
+                        "datasets": sorted({e.dataset for e in inputs.entries})}, ensure_ascii=False, indent=1)
     if not notes_path(target).exists() or notes_path(target).read_text(encoding="utf-8") != notes:
         atomic_write_text(notes_path(target), notes)
     return {"shared_tables": str(target.resolve())}

@@ -402,7 +402,7 @@ def indicator_table(territory, *, data_dir=None, year=None, level=None, vintage=
     portrait = open_portrait(territory, year=year, data_dir=data_dir, level=level)
     if compare_to is None:
         table = tidy_table(portrait, vintage=vintage)
-        table.attrs["notes"] = list(portrait.notes)
+        table.attrs["notes"] = [note.text() for note in portrait.notes]
         return table
     end = int(vintage) if vintage is not None else _default_end_vintage(portrait)
     evolutions = compute_evolutions(portrait.table, int(compare_to), end, registry=portrait.registry,
@@ -412,5 +412,5 @@ def indicator_table(territory, *, data_dir=None, year=None, level=None, vintage=
     keep = evolutions[["territory", "level", "indicator", "vintage_start", "value_start", "change", "annual_rate", "flags"]]
     keep = keep.rename(columns={"flags": "evolution_flags"})
     table = tidy.merge(keep, on=["territory", "level", "indicator"], how="left")
-    table.attrs["notes"] = list(portrait.notes)
+    table.attrs["notes"] = [note.text() for note in portrait.notes]
     return table

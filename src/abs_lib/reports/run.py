@@ -190,7 +190,7 @@ def build_report(
         if provenance is None:
             raise ReportError(
                 f"Le notebook {notebook.name} n'affiche pas de bloc de provenance : sa dernière cellule doit "
-                "afficher abs_lib.reports.provenance.provenance_block(...)."
+                "afficher abs_lib.reports.provenance.report_provenance(portrait, étude, **paramètres)."
             )
         fictional = bool(provenance.get("fictional"))
 

@@ -165,7 +165,7 @@ def test_provenance_block_from_store_entries(fictional_store):
     page = block.to_html()
     assert entries[0].sha256 in page
     assert "Provenance" in page and "14:00 (heure de Paris)" in page
-    assert "import:demo_population.csv" in page and "fictifs" in page
+    assert "<td>demo_population.csv</td><td>import</td>" in page and "fictifs" in page
     assert "&#x27;01001&#x27;" in page  # parameters shown as typed (a string)
     bundle = block._repr_mimebundle_()
     assert bundle[PROVENANCE_MIME]["sources"][0]["sha256"] == entries[0].sha256

@@ -76,6 +76,14 @@ def test_demo_studies(study, tmp_path):
     if study == "actualisation":
         text = result.html.read_text(encoding="utf-8")
         assert "Places en structures (fichier local)" in text
+        # The notebook's last cell records the study's own parameters, resolved.
+        from abs_lib.sources.store import sha256_of
+
+        params = json.loads(result.provenance.read_text(encoding="utf-8"))["parameters"]
+        local = demo_local_structures()
+        assert params["local_data"] == {"file": local.name, "sha256": sha256_of(local)}
+        assert isinstance(params["baseline"], int) and isinstance(params["update"], int)
+        assert params["focus"] and params["data_dir"] == "données de démonstration d'abs"
 
 
 def test_explorer_runs_headless(tmp_path):

@@ -35,6 +35,20 @@ def commune_of_iris(codes: pd.Series) -> pd.Series:
     return codes.str[:5]
 
 
+def iris_communes(frame: pd.DataFrame, *, iris_column: str = "CODGEO", commune_column: str | None = None) -> pd.Series:
+    """The commune of each row of an IRIS table: ``commune_column`` when given (else ``DEPCOM``
+    or ``COM`` if present and filled), otherwise the first 5 characters of the IRIS code."""
+    if iris_column not in frame.columns:
+        raise IndicatorError(f"Colonne IRIS « {iris_column} » absente (colonnes : {', '.join(map(str, frame.columns))}).")
+    commune = commune_of_iris(frame[iris_column])
+    column = commune_column or next((c for c in ("DEPCOM", "COM") if c in frame.columns), None)
+    if column is not None:
+        given = frame[column].astype(object).where(frame[column].notna())
+        given = given.astype(str).str.strip().where(given.notna())
+        commune = given.fillna(commune)
+    return commune
+
+
 def sum_iris_to_communes(
     frame: pd.DataFrame,
     *,
@@ -52,14 +66,7 @@ def sum_iris_to_communes(
     ``allow_partial`` it gets the sum of the IRIS present and ``_partial = True``.
     Returns a DataFrame indexed by commune code (str), index name ``commune``.
     """
-    if iris_column not in frame.columns:
-        raise IndicatorError(f"Colonne IRIS « {iris_column} » absente (colonnes : {', '.join(map(str, frame.columns))}).")
-    commune = commune_of_iris(frame[iris_column])
-    column = commune_column or next((c for c in ("DEPCOM", "COM") if c in frame.columns), None)
-    if column is not None:
-        given = frame[column].astype(object).where(frame[column].notna())
-        given = given.astype(str).str.strip().where(given.notna())
-        commune = given.fillna(commune)
+    commune = iris_communes(frame, iris_column=iris_column, commune_column=commune_column)
     skip = set(exclude) | {iris_column}
     cols = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c].dtype)]
     values = frame[cols].astype(np.float64)

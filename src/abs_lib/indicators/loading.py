@@ -55,6 +55,11 @@ class IndicatorInputs:
         return sorted(set(keys))
 
 
+def code_column_of(columns) -> str | None:
+    """The column holding the territory (or IRIS) code of a stored table, or None."""
+    return next((c for c in _CODE_COLUMNS if c in columns), None)
+
+
 def _code_column(frame: pd.DataFrame) -> str:
     return next(c for c in _CODE_COLUMNS if c in frame.columns)
 

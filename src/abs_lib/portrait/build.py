@@ -39,6 +39,7 @@ class Portrait:
     data_dir: Path
     notes: list = field(default_factory=list)   # GeographyNote: how each file met the study's geography
     contours: pd.DataFrame | None = None
+    contours_entry: StoredEntry | None = None  # the stored table ``contours`` was read from
     cache: dict = field(default_factory=dict, repr=False)  # derived tables, computed once
 
     @property
@@ -139,9 +140,12 @@ def open_portrait(
         entries, notes = inputs.entries, inputs.geography_notes
     view = territory_view(table, membership, place.level, place.code)
     _require_population(view, place, store)
-    contours = _contours(store, place)
+    contours_entry = _contours_entry(store)
+    contours = None if contours_entry is None else store.load(
+        contours_entry.dataset, contours_entry.vintage, contours_entry.level)
     return Portrait(territory=place, table=view, membership=membership, registry=registry,
-                    entries=list(entries), data_dir=Path(store.root), notes=notes, contours=contours)
+                    entries=list(entries), data_dir=Path(store.root), notes=notes, contours=contours,
+                    contours_entry=contours_entry)
 
 
 def _require_population(view: pd.DataFrame, place: Territory, store: Store) -> None:
@@ -186,9 +190,9 @@ def compute_table(membership: pd.DataFrame, inputs, registry: Registry, *, commu
     return table
 
 
-def _contours(store: Store, place: Territory) -> pd.DataFrame | None:
-    """Stored commune contours (GeoJSON text), or None when the analyst has none."""
+def _contours_entry(store: Store) -> StoredEntry | None:
+    """The stored commune contours (latest vintage), or None when the analyst has none."""
     vintages = store.vintages("contours-communes", "commune")
     if not vintages:
         return None
-    return store.load("contours-communes", vintages[-1], "commune")
+    return store.entry("contours-communes", vintages[-1], "commune")

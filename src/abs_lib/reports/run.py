@@ -153,7 +153,7 @@ def build_report(
     from abs_lib.demo import is_demo_code
     from abs_lib.reports.export import export_html
     from abs_lib.territories import normalize_code
-    from abs_lib.reports.provenance import read_provenance
+    from abs_lib.reports.provenance import display_path, public_parameters, read_provenance
 
     say = progress or (lambda line: None)
     spec = get_study(study)
@@ -190,7 +190,7 @@ def build_report(
         if provenance is None:
             raise ReportError(
                 f"Le notebook {notebook.name} n'affiche pas de bloc de provenance : sa dernière cellule doit "
-                "afficher abs_lib.reports.provenance.provenance_block(...)."
+                "afficher abs_lib.reports.provenance.report_provenance(portrait, étude, **paramètres)."
             )
         fictional = bool(provenance.get("fictional"))
 
@@ -214,11 +214,11 @@ def build_report(
         say(f"4/4 Publication dans {folder}…")
         files = [p.name for p in tables] + [f"{stem}.ipynb", f"{stem}.provenance.json", f"{stem}.html"]
         record = dict(provenance)
-        record.update(
+        record.update(  # no folder of this machine: the file is shared with the report
             study=stem,
-            notebook=str(notebook),
+            notebook=display_path(notebook),
             notebook_sha256=_sha256(notebook),
-            requested_parameters=params,
+            requested_parameters=public_parameters(params, demo=demo_default),
             files=files,
         )
         (staging / f"{stem}.provenance.json").write_text(

@@ -12,7 +12,8 @@ small contract so that ``abs report`` can run any of them:
   ``normalize_parameters(...)`` with ``STUDIES[name].parameters``), so a run from
   the ``papermill`` command with ``-p territory 01001`` still works;
 - no Markdown ``#`` title (the page title is written by the export);
-- the last cell displays ``provenance_block(...)`` (reports/provenance.py).
+- the last cell displays ``report_provenance(portrait, study, **parameters)`` with every
+  parameter of the notebook (reports/provenance.py).
 """
 
 from __future__ import annotations

@@ -65,13 +65,16 @@ def intro(portrait: Portrait) -> Html:
     return Html("\n".join(parts))
 
 
+#: The handful of figures an elected official looks for first.
+KEY_FIGURES = ("population", "naissances", "enfants_0_2", "taux_couverture_accueil_jeune_enfant", "part_75_plus",
+               "part_familles_monoparentales", "revenu_median", "taux_chomage_15_64", "allocataires_caf")
+
+
 def key_figures(portrait: Portrait) -> pd.DataFrame:
-    """The handful of figures an elected official looks for first (value and vintage)."""
-    wanted = ["population", "naissances", "enfants_0_2", "taux_couverture_accueil_jeune_enfant", "part_75_plus",
-              "part_familles_monoparentales", "revenu_median", "taux_chomage_15_64", "allocataires_caf"]
+    """The key figures (value and vintage, or why the value is missing)."""
     registry = portrait.registry
     records = []
-    for indicator in wanted:
+    for indicator in KEY_FIGURES:
         if indicator not in registry:
             continue
         value, vintage = tables.value(portrait, indicator)
@@ -80,6 +83,7 @@ def key_figures(portrait: Portrait) -> pd.DataFrame:
                         "Valeur": format_number(value, unit.suffix.strip() or None, decimals=unit.decimals),
                         # a missing figure has no vintage (its row would show the latest one of any source)
                         "Millésime": vintage if vintage and value == value else "",
+                        "Remarque": tables.reason(portrait, indicator),
                         "indicator": indicator, "value": value})
     return pd.DataFrame.from_records(records)
 
@@ -216,18 +220,27 @@ def explorer(portrait: Portrait, *, theme: str, indicator: str):
     return widgets.VBox([widgets.HBox([theme_box, indicator_box]), out])
 
 
-def focus_themes(portrait: Portrait, focus, *, baseline: int | None = None, update: int | None = None) -> Html:
-    """The update's priority themes, each at the baseline and at the update, in the order asked,
-    after a sentence saying which vintage each source brings to each date."""
+def update_key_figures(portrait: Portrait, *, baseline: int | None = None, update: int | None = None) -> Html:
+    """The update's opening: which vintage each source brings before and after, then the
+    key figures side by side with their evolution where it is meaningful."""
     periods = resolve_periods(portrait, baseline, update)
-    wanted = [i for t in focus for i in portrait.registry.by_theme().get(t, [])]
+    wanted = [i for i in KEY_FIGURES if i in portrait.registry]
+    wanted += [i for t in portrait.registry.by_theme() for i in portrait.registry.by_theme()[t] if i not in wanted]
     before = vintages_used(portrait, wanted, periods.baseline) or "aucune donnée"
     after = vintages_used(portrait, wanted, periods.update) or "aucune donnée"
     parts = [f"<p>Avant ({periods.baseline}) : {html.escape(before)}. Après ({periods.update}) : "
              f"{html.escape(after)}.</p>"]
     parts += [message(note).text for note in periods.notes]
-    parts += [before_after(portrait, t, baseline=periods.baseline, update=periods.update).text for t in focus]
+    keys = [i for i in KEY_FIGURES if i in portrait.registry]
+    parts.append(html_table(tables.side_by_side(portrait, keys, baseline=periods.baseline, update=periods.update)).text)
     return Html("\n".join(parts))
+
+
+def focus_themes(portrait: Portrait, focus, *, baseline: int | None = None, update: int | None = None) -> Html:
+    """The update's priority themes, each at the baseline and at the update, in the order asked."""
+    periods = resolve_periods(portrait, baseline, update)
+    return Html("\n".join(before_after(portrait, t, baseline=periods.baseline, update=periods.update).text
+                          for t in focus))
 
 
 def other_themes(portrait: Portrait, focus) -> Html:

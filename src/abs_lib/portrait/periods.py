@@ -74,12 +74,21 @@ def resolve_periods(portrait: Portrait, baseline: int | None = None, update: int
     return Periods(int(baseline), int(update), notes)
 
 
-def source_family(dataset: str, census: bool) -> str:
-    """The name a reader knows a source by: RP, FiLoSoFi, CAF, état civil…"""
+_CIVIL = ("NAIS", "DECE")
+_FILOSOFI = ("MED", "PIMP", "TP60", "NBMENFISC", "NBPERSMENFISC", "Q2", "D1", "D9")
+
+
+def source_family(dataset: str, census: bool, variables=()) -> str:
+    """The name a reader knows a source by: RP, FiLoSoFi, CAF, état civil…
+
+    The Comparateur and the Dossier complet gather several: the variables tell which.
+    """
     if census:
         return "RP"
-    if dataset.startswith("filosofi") or dataset == "insee-comparateur":
-        return "FiLoSoFi" if dataset.startswith("filosofi") else "Comparateur de territoires"
+    if any(str(v).startswith(_CIVIL) for v in variables):
+        return "état civil"
+    if dataset.startswith("filosofi") or any(str(v).startswith(_FILOSOFI) for v in variables):
+        return "FiLoSoFi"
     if dataset.startswith("caf"):
         return "CAF"
     if dataset.startswith("local"):
@@ -99,7 +108,7 @@ def vintages_used(portrait: Portrait, indicators, max_vintage: int) -> str:
             continue
         ind = portrait.registry[indicator]
         for dataset, year in _SOURCE.findall(str(cell["source"] or ""))[:1]:
-            family = source_family(dataset, ind.is_census)
+            family = source_family(dataset, ind.is_census, ind.variables)
             found.setdefault(family, set()).add(int(year))
     return ", ".join(f"{family} {'/'.join(map(str, sorted(years)))}" for family, years in sorted(found.items()))
 

@@ -112,3 +112,21 @@ def test_default_baseline_follows_the_census_rule(portrait):
     close = resolve_periods(portrait, baseline=2019, update=2022)
     table = side_by_side(portrait, ["population"], baseline=close.baseline, update=close.update)
     assert table.loc[0, "Évolution"] == "" or "2016" in table.loc[0, "Millésime avant"]
+
+
+def test_a_file_covering_part_of_the_territory_names_the_communes_it_lacks(store):
+    """The RP 2019 IRIS population extract covers 18 of the 22 communes: no partial sum."""
+    table = indicator_table(PLAINE, data_dir=store, vintage=2019)
+    own = table[(table["territory"] == PLAINE) & (table["indicator"] == "population")].iloc[0]
+    assert math.isnan(own["value"])
+    assert own["flags"] == "hors champ du fichier (communes non couvertes : 21130, 21242, 21330, 21487)"
+    genlis = table[(table["territory"] == "21292") & (table["indicator"] == "population")].iloc[0]
+    assert genlis["value"] > 5000 and genlis["source"] == "rp-population-iris 2019"
+
+
+def test_a_merged_commune_missing_a_former_commune_is_out_of_scope_not_secret(store):
+    """The 2017-edition comparateur lacks Premières (21507): Collonges-et-Premières' 2019 births
+    cannot be summed; it is said to be outside the file, not secret."""
+    table = indicator_table(PLAINE, data_dir=store, vintage=2019)
+    row = table[(table["territory"] == "21183") & (table["indicator"] == "naissances")].iloc[0]
+    assert math.isnan(row["value"]) and row["flags"] == "hors champ du fichier"

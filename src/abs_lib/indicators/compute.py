@@ -22,10 +22,13 @@ from abs_lib.errors import IndicatorError
 from abs_lib.indicators.evolution import census_comparable
 from abs_lib.indicators.geography import LEVELS, Geography
 from abs_lib.indicators.registry import Indicator, Registry, Term, load_registry
+from abs_lib.sources.columns import COUNT, column_kind
 
 PARTIAL_COLUMN = "_partial"
 #: Bool column of a commune table: rows that are communes merged from several of the file's.
 MERGED_COLUMN = "_merged"
+#: Bool column: merged communes some of whose former communes are missing from the file.
+INCOMPLETE_COLUMN = "_merged_incomplete"
 
 # Per-cell flag bits (combined with OR when summing communes).
 SECRET, ABSENT, PARTIAL, SMALL, COMPLEMENTARY, ZERO_DEN, MERGED = 1, 2, 4, 8, 16, 32, 64
@@ -134,7 +137,7 @@ class _Engine:
             if PARTIAL_COLUMN in frame.columns:
                 part = frame[PARTIAL_COLUMN].fillna(False).astype(bool).to_numpy()[np.where(absent, 0, pos)]
                 status[part & ~absent] |= PARTIAL
-            _mark_merged(frame, pos, absent, values, status)
+            _mark_merged(frame, ds, cols, pos, absent, values, status)
             self._commune_cache[key] = ({c: i for i, c in enumerate(cols)}, values, status, {})
         return self._commune_cache[key]
 
@@ -183,7 +186,7 @@ class _Engine:
             values[absent] = np.nan
             status = np.where(np.isnan(values), SECRET, 0).astype(np.uint8)
             status[absent] = ABSENT
-            _mark_merged(frame, pos, absent, values, status)
+            _mark_merged(frame, ds, cols, pos, absent, values, status)
             self._level_cache[key] = ({c: i for i, c in enumerate(cols)}, values, status)
         return self._level_cache[key]
 
@@ -363,14 +366,24 @@ class _Engine:
         return " + ".join(dict.fromkeys(c.source for c in cells if c is not None))
 
 
-def _mark_merged(frame: pd.DataFrame, pos: np.ndarray, absent: np.ndarray, values: np.ndarray,
-                 status: np.ndarray) -> None:
-    """Missing values of merged communes are not secret: the source did not publish them there."""
-    if MERGED_COLUMN not in frame.columns or not len(values):
+def _mark_merged(frame: pd.DataFrame, ds: str, cols: list[str], pos: np.ndarray, absent: np.ndarray,
+                 values: np.ndarray, status: np.ndarray) -> None:
+    """Why merged communes lack a value: a median or rate is not published for the merged
+    commune (« non publié à ce niveau »); a count whose former communes are not all in the
+    file is out of its scope (« hors champ du fichier »); a secret member stays secret."""
+    if not len(values):
         return
-    merged = frame[MERGED_COLUMN].fillna(False).astype(bool).to_numpy()[np.where(absent, 0, pos)] & ~absent
-    hit = merged[:, None] & np.isnan(values)
-    status[hit] = (status[hit] & ~np.uint8(SECRET)) | MERGED
+    at = np.where(absent, 0, pos)
+    missing = np.isnan(values) & ~absent[:, None]
+    if INCOMPLETE_COLUMN in frame.columns:
+        incomplete = frame[INCOMPLETE_COLUMN].fillna(False).astype(bool).to_numpy()[at]
+        hit = incomplete[:, None] & missing
+        status[hit] = (status[hit] & ~np.uint8(SECRET)) | ABSENT
+    if MERGED_COLUMN in frame.columns:
+        merged = frame[MERGED_COLUMN].fillna(False).astype(bool).to_numpy()[at]
+        not_counts = np.array([column_kind(ds, c) != COUNT for c in cols], dtype=bool)
+        hit = merged[:, None] & missing & not_counts[None, :]
+        status[hit] = (status[hit] & ~np.uint8(SECRET | ABSENT)) | MERGED
 
 
 def _cautions_on_values_only(value: np.ndarray, bits: np.ndarray) -> np.ndarray:

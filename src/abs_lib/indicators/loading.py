@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from abs_lib.indicators.compute import MERGED_COLUMN
+from abs_lib.indicators.compute import INCOMPLETE_COLUMN, MERGED_COLUMN
 from abs_lib.indicators.inputs import caf_places_tables, sum_iris_to_communes
 from abs_lib.indicators.registry import Registry, load_registry
 from abs_lib.sources.columns import COUNT, column_kind
@@ -154,6 +154,8 @@ def _on_geography(frame: pd.DataFrame, fit: GeographyFit | None, to_year: int | 
         done = harmonise(table.reset_index(), from_year=fit.year, to_year=to_year, additive=counts,
                          name_column=None, on_split="report", flag_column=MERGED_COLUMN)
         out = done.frame.set_index("CODGEO")
+        incomplete = set(done.merges.loc[~done.merges["complete"].astype(bool), "new_code"]) if not done.merges.empty else set()
+        out[INCOMPLETE_COLUMN] = out.index.isin(incomplete)
         summary, events = accounting(done, set(table.index))
         if not done.merges.empty:
             tail = ("Comptages additionnés sur les communes fusionnées ; médianes, taux et parts non "

@@ -36,3 +36,28 @@ def territory_view(table: pd.DataFrame, membership: pd.DataFrame | Geography, le
     out = table[keep].copy()
     out.insert(0, "role", pd.Categorical.from_codes(role[keep], categories=ROLES))
     return out.sort_values(["role"], kind="stable").reset_index(drop=True)
+
+
+def name_absent_members(view: pd.DataFrame, out_of_file: str) -> pd.DataFrame:
+    """Say which member communes a file does not cover, on the territory's own rows.
+
+    A territory whose file covers only some of its communes is « n.d. » (a partial sum
+    would be wrong); the reader must know which communes are missing to fetch the rest.
+    """
+    flags = view["flags"].astype(str)
+    is_member = (view["role"] == ROLE_COMMUNE).to_numpy()
+    absent = view[is_member & flags.str.contains(out_of_file, regex=False).to_numpy()]
+    if absent.empty:
+        return view
+    missing = absent.groupby([absent["indicator"].astype(str), absent["vintage"]])["territory"].agg(
+        lambda codes: ", ".join(sorted(map(str, codes))))
+    own = (view["role"] == ROLE_TERRITORY).to_numpy() & flags.str.contains(out_of_file, regex=False).to_numpy()
+    if not own.any():
+        return view
+    keys = list(zip(view.loc[own, "indicator"].astype(str), view.loc[own, "vintage"]))
+    named = [missing.get(k) for k in keys]
+    new_flags = flags.copy()
+    new_flags.loc[own] = [f"{f} (communes non couvertes : {n})" if n else f for f, n in zip(flags[own], named)]
+    out = view.copy()
+    out["flags"] = new_flags.astype("category")
+    return out

@@ -19,7 +19,9 @@ from abs_lib.demo import demo_geography, demo_store, is_demo_code
 from abs_lib.errors import AbsError
 from abs_lib.indicators import Geography as MembershipIndex
 from abs_lib.indicators import LEVELS, compute_indicators, load_registry, territory_view
+from abs_lib.indicators.compute import OUT_OF_FILE
 from abs_lib.indicators.loading import GeographyNote, load_inputs
+from abs_lib.indicators.views import name_absent_members
 from abs_lib.indicators.registry import Registry
 from abs_lib.sources.store import Store, StoredEntry
 from abs_lib.territories import Territory, find_territory, load_geography, normalize_code
@@ -138,7 +140,7 @@ def open_portrait(
             )
         table = compute_table(membership, inputs, registry, communes=place.communes)
         entries, notes = inputs.entries, inputs.geography_notes
-    view = territory_view(table, membership, place.level, place.code)
+    view = name_absent_members(territory_view(table, membership, place.level, place.code), OUT_OF_FILE)
     _require_population(view, place, store)
     contours_entry = _contours_entry(store)
     contours = None if contours_entry is None else store.load(

@@ -127,3 +127,32 @@ def test_contours_are_stored_with_one_code_column_whatever_the_producer(tmp_path
     assert (entry.dataset, entry.vintage) == ("contours-communes", 2025)
     table = Store(tmp_path / "data").load("contours-communes", 2025, "commune")
     assert table["INSEE_COM"].tolist() == [f["properties"]["INSEE_COM"] for f in real["features"][:3]]
+
+
+def test_cli_imports_every_file_of_a_folder(shared_data, tmp_path, capsys):
+    """`abs data import DOSSIER`: every file under it, sub-folders included; the producers'
+    documentation files and hidden files are skipped, not refused."""
+    import shutil
+
+    folder = tmp_path / "Téléchargements"
+    (folder / "revenus").mkdir(parents=True)
+    shutil.copy(shared_data / "filosofi" / "FILO2019_DISP_DEP.csv", folder)
+    shutil.copy(shared_data / "filosofi" / "FILO2019_DISP_EPCI.csv", folder / "revenus")
+    shutil.copy(shared_data / "caf" / "data_CAF_2019_IRIS_dep21.csv", folder / "revenus")
+    (folder / "meta_FILO2019_DISP_DEP.csv").write_text("COD_VAR;LIB_VAR\nQ219;Médiane\n", encoding="utf-8")
+    (folder / ".~lock.FILO2019_DISP_DEP.csv#").write_text("verrou", encoding="utf-8")
+    root = tmp_path / "data"
+    assert main(["data", "import", str(folder), "--data-dir", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("importé ") == 3
+    assert "ignoré   meta_FILO2019_DISP_DEP.csv" in out and ".~lock" not in out
+    assert "3 fichier(s) importé(s), 0 refusé(s), 1 ignoré(s)" in out
+    stored = {(e.dataset, e.vintage, e.level) for e in Store(root).entries()}
+    assert stored == {("filosofi-disp", 2019, "departement"), ("filosofi-disp", 2019, "epci"),
+                      ("caf-iris", 2019, "iris")}
+
+
+def test_cli_empty_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "vide").mkdir()
+    assert main(["data", "import", str(tmp_path / "vide"), "--data-dir", str(tmp_path / "data")]) == 1
+    assert "Dossier vide" in capsys.readouterr().err

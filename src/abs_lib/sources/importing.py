@@ -2,7 +2,9 @@
 
 Each file is recognised from its columns, read by the strict reader and
 stored once as parquet beside an untouched copy of the original. A file that
-is not recognised is refused with the reason; the others still go in.
+is not recognised is refused with the reason; the others still go in. A
+folder stands for every file under it (hidden files and the producers'
+documentation files, meta_*/varmod_*…, are skipped and said so).
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ from abs_lib.sources.recognize import Recognition, detect_level, recognize_file
 from abs_lib.sources.store import Store, StoredEntry, sha256_of
 
 _LABEL_COLUMNS = ("LIBGEO", "LIBEPCI", "LIBIRIS", "LIBCOM", "NOM")
+#: Documentation files shipped beside the data in the producers' archives (INSEE meta_/varmod_…).
+AUXILIARY_PREFIXES = ("meta", "varmod", "doc", "lisez", "readme")
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """Outcome for one file: the stored entry, or the French reason it was refused."""
+    """Outcome for one file: the stored entry, the French reason it was refused, or why it was skipped."""
 
     path: Path
     entry: StoredEntry | None = None
     error: str | None = None
+    skipped: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -46,6 +51,8 @@ def import_file(
 ) -> StoredEntry:
     """Recognise, read and store one file; raise an AbsError if it is refused."""
     path = Path(path)
+    if path.is_dir():
+        raise AbsError(f"Dossier vide : {path} ne contient aucun fichier à importer.")
     if not path.is_file():
         raise AbsError(f"Fichier introuvable : {path}")
     if path.suffix.lower() in (".geojson", ".json"):
@@ -93,11 +100,13 @@ def import_files(
     catalog: Catalog | None = None,
     fictional: bool = False,
 ) -> list[ImportResult]:
-    """Import several files; one refused file does not stop the others."""
+    """Import several files (a folder: every file under it); one refused file does not stop the others."""
     catalog = catalog or load_catalog()
     results = []
-    for path in paths:
-        path = Path(path)
+    for path, skipped in expand_paths(paths):
+        if skipped:
+            results.append(ImportResult(path=path, skipped=skipped))
+            continue
         try:
             entry = import_file(path, store, catalog=catalog, fictional=fictional)
         except AbsError as error:
@@ -105,3 +114,30 @@ def import_files(
         else:
             results.append(ImportResult(path=path, entry=entry))
     return results
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, str | None]]:
+    """Files to import, in order: a folder gives every file under it, sorted.
+
+    Returns (path, reason to skip or None). Inside a folder, hidden files and the
+    producers' documentation files (meta_*, varmod_*, doc*, lisez-moi, readme) are
+    skipped; a file named explicitly is always tried. An empty folder is reported
+    as a path to try, so its import is refused with the reason.
+    """
+    out: list[tuple[Path, str | None]] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            out.append((path, None))
+            continue
+        found = sorted(
+            p for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        if not found:
+            out.append((path, None))
+        for file in found:
+            skip = None
+            if file.name.lower().startswith(AUXILIARY_PREFIXES):
+                skip = "fichier de documentation du producteur (meta, varmod, lisez-moi…), ignoré"
+            out.append((file, skip))
+    return out

@@ -156,3 +156,26 @@ def test_cli_empty_folder_is_refused(tmp_path, capsys):
     (tmp_path / "vide").mkdir()
     assert main(["data", "import", str(tmp_path / "vide"), "--data-dir", str(tmp_path / "data")]) == 1
     assert "Dossier vide" in capsys.readouterr().err
+
+
+def test_cli_imports_the_data_files_of_a_zip_archive_as_published(shared_data, tmp_path, capsys):
+    """An INSEE archive downloaded by hand (…_csv.zip) is imported without unpacking it first."""
+    import zipfile
+
+    folder = tmp_path / "Téléchargements"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "indic-struct-distrib-revenu-2019-SUPRA_csv.zip", "w") as archive:
+        archive.write(shared_data / "filosofi" / "FILO2019_DISP_METROPOLE.csv", "FILO2019_DISP_METROPOLE.csv")
+        archive.write(shared_data / "filosofi" / "FILO2019_DISP_DEP.csv", "FILO2019_DISP_DEP.csv")
+        archive.writestr("meta_FILO2019_DISP.csv", "COD_VAR;LIB_VAR\nQ219;Médiane\n")
+    (folder / "coupe.zip").write_bytes(b"PK\x03\x04 pas une archive")
+    root = tmp_path / "data"
+    assert main(["data", "import", str(folder), "--data-dir", str(root)]) == 1
+    captured = capsys.readouterr()
+    assert "2 fichier(s) importé(s), 1 refusé(s), 1 ignoré(s)" in captured.out
+    assert "ignoré   meta_FILO2019_DISP.csv" in captured.out
+    assert "refusé   coupe.zip : Archive illisible" in captured.err
+    entry = Store(root).entry("filosofi-disp", 2019, "metropole")
+    assert entry.origin.endswith("indic-struct-distrib-revenu-2019-SUPRA_csv.zip (FILO2019_DISP_METROPOLE.csv)")
+    assert entry.sha256 == sha256_of(shared_data / "filosofi" / "FILO2019_DISP_METROPOLE.csv")
+    assert Store(root).has("filosofi-disp", 2019, "departement")

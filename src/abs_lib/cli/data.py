@@ -29,12 +29,13 @@ def register(sub) -> None:
             "Importe des fichiers INSEE/CAF téléchargés à la main (utile derrière un proxy). Chaque "
             "fichier est reconnu par ses colonnes (jeu de données, millésime, niveau géographique), "
             "copié tel quel dans raw/ et converti une fois en parquet dans processed/. Un DOSSIER "
-            "importe tous les fichiers qu'il contient (sous-dossiers compris ; fichiers cachés et "
-            "fichiers de documentation meta_*, varmod_*… ignorés)."
+            "importe tous les fichiers qu'il contient (sous-dossiers compris), une archive ZIP telle "
+            "que publiée tous ses fichiers de données ; fichiers cachés et fichiers de documentation "
+            "(meta_*, varmod_*…) ignorés."
         ),
     )
     imp.add_argument("files", nargs="+", metavar="FICHIER",
-                     help="fichier(s) CSV, XLS, XLSX, GeoJSON, ou dossier(s) qui les contiennent")
+                     help="fichier(s) CSV, XLS, XLSX, GeoJSON, archive(s) ZIP, ou dossier(s) qui les contiennent")
     add_data_dir_option(imp)
     imp.set_defaults(func=run_import)
 

@@ -30,8 +30,9 @@ def add_fetch_parser(data_subparsers) -> None:
             "somme de contrôle quand elle est connue, le garde en cache et l'enregistre une fois en "
             "parquet. Sans argument : affiche le catalogue. Avec --pour TERRITOIRE : récupère tout ce "
             "qu'une étude demande pour ce territoire et ses références (département, région, France). "
-            "Hors ligne ou derrière un proxy, téléchargez les fichiers à la main puis "
-            "`abs data import DOSSIER`."
+            f"Hors ligne (aucun serveur ne répond, ou variable {OFFLINE_ENV}=1), --pour liste chaque "
+            "fichier et son adresse, n'écrit rien et se termine en erreur. Derrière un proxy, "
+            "téléchargez les fichiers à la main puis `abs data import DOSSIER`."
         ),
     )
     parser.add_argument("dataset", nargs="?", metavar="JEU",

@@ -149,14 +149,10 @@ def datasets_used(registry) -> dict[str, list[str]]:
         ids = used.setdefault(indicator.source, [])
         if indicator.id not in ids:
             ids.append(indicator.id)
-    for alternative in registry.population.alternatives:
-        for dataset in alternative.datasets:
-            used.setdefault(dataset, [])
-    return {d: ids for d, ids in used.items() if ids or _in_population(registry, d)}
-
-
-def _in_population(registry, dataset: str) -> bool:
-    return any(dataset in alt.datasets for alt in registry.population.alternatives)
+    population = {d for alt in registry.population.alternatives for d in alt.datasets}
+    for dataset in population:
+        used.setdefault(dataset, [])
+    return {d: ids for d, ids in used.items() if ids or d in population}
 
 
 # ------------------------------------------------------------------ vintages

@@ -1,6 +1,9 @@
-"""Shared fixtures: where the real data extracts live."""
+"""Shared fixtures: where the real data extracts live, and a local HTTP server for downloads."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -14,3 +17,53 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"données réelles absentes : {SHARED_DATA} introuvable")
     return SHARED_DATA
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.routes: dict[str, tuple[str, bytes]] = {}
+        self.hits: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def serve(self, url: str, body: bytes, mode: str = "full") -> None:
+        self.routes[urlparse(url).path] = (mode, body)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server API
+        self.server.hits.append(self.path)
+        mode, body = self.server.routes.get(urlparse(self.path).path, ("missing", b""))
+        if mode == "missing":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if mode == "truncated":  # announce the full length, send half, hang up
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    """A real HTTP server on 127.0.0.1 (free port): ``serve(url, body)`` answers that URL's path
+    (``mode="truncated"`` sends half the body), anything else is a 404; ``hits`` lists the GETs."""
+    srv = _Server()
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()

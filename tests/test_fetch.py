@@ -3,7 +3,8 @@
 The archive is built from lines of the real FiLoSoFi 2019 commune extract
 (shared data), so reading, secret cells and decimal commas are the real ones.
 The shipped catalog entry is used as is; only the host is redirected with
-``base_url``. Nothing is mocked: the server really sends (or truncates) bytes.
+``base_url``. Nothing is mocked: the server really sends (or truncates) bytes
+(fixture ``server`` in conftest.py).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ import hashlib
 import io
 import json
 import socket
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -30,54 +29,6 @@ from abs_lib.sources.fetch import CACHE_DIR_ENV, UnconfirmedSourceWarning, fetch
 from abs_lib.sources.store import Store
 
 COMMUNES_2019 = "https://www.insee.fr/fr/statistiques/fichier/6036907/indic-struct-distrib-revenu-2019-COMMUNES_csv.zip"
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.routes: dict[str, tuple[str, bytes]] = {}
-        self.hits: list[str] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def serve(self, url: str, body: bytes, mode: str = "full") -> None:
-        self.routes[urlparse(url).path] = (mode, body)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server API
-        self.server.hits.append(self.path)
-        mode, body = self.server.routes.get(urlparse(self.path).path, ("missing", b""))
-        if mode == "missing":
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if mode == "truncated":  # announce the full length, send half, hang up
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    srv = _Server()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
 
 
 @pytest.fixture

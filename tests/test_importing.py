@@ -127,3 +127,55 @@ def test_contours_are_stored_with_one_code_column_whatever_the_producer(tmp_path
     assert (entry.dataset, entry.vintage) == ("contours-communes", 2025)
     table = Store(tmp_path / "data").load("contours-communes", 2025, "commune")
     assert table["INSEE_COM"].tolist() == [f["properties"]["INSEE_COM"] for f in real["features"][:3]]
+
+
+def test_cli_imports_every_file_of_a_folder(shared_data, tmp_path, capsys):
+    """`abs data import DOSSIER`: every file under it, sub-folders included; the producers'
+    documentation files and hidden files are skipped, not refused."""
+    import shutil
+
+    folder = tmp_path / "Téléchargements"
+    (folder / "revenus").mkdir(parents=True)
+    shutil.copy(shared_data / "filosofi" / "FILO2019_DISP_DEP.csv", folder)
+    shutil.copy(shared_data / "filosofi" / "FILO2019_DISP_EPCI.csv", folder / "revenus")
+    shutil.copy(shared_data / "caf" / "data_CAF_2019_IRIS_dep21.csv", folder / "revenus")
+    (folder / "meta_FILO2019_DISP_DEP.csv").write_text("COD_VAR;LIB_VAR\nQ219;Médiane\n", encoding="utf-8")
+    (folder / ".~lock.FILO2019_DISP_DEP.csv#").write_text("verrou", encoding="utf-8")
+    root = tmp_path / "data"
+    assert main(["data", "import", str(folder), "--data-dir", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("importé ") == 3
+    assert "ignoré   meta_FILO2019_DISP_DEP.csv" in out and ".~lock" not in out
+    assert "3 fichier(s) importé(s), 0 refusé(s), 1 ignoré(s)" in out
+    stored = {(e.dataset, e.vintage, e.level) for e in Store(root).entries()}
+    assert stored == {("filosofi-disp", 2019, "departement"), ("filosofi-disp", 2019, "epci"),
+                      ("caf-iris", 2019, "iris")}
+
+
+def test_cli_empty_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "vide").mkdir()
+    assert main(["data", "import", str(tmp_path / "vide"), "--data-dir", str(tmp_path / "data")]) == 1
+    assert "Dossier vide" in capsys.readouterr().err
+
+
+def test_cli_imports_the_data_files_of_a_zip_archive_as_published(shared_data, tmp_path, capsys):
+    """An INSEE archive downloaded by hand (…_csv.zip) is imported without unpacking it first."""
+    import zipfile
+
+    folder = tmp_path / "Téléchargements"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "indic-struct-distrib-revenu-2019-SUPRA_csv.zip", "w") as archive:
+        archive.write(shared_data / "filosofi" / "FILO2019_DISP_METROPOLE.csv", "FILO2019_DISP_METROPOLE.csv")
+        archive.write(shared_data / "filosofi" / "FILO2019_DISP_DEP.csv", "FILO2019_DISP_DEP.csv")
+        archive.writestr("meta_FILO2019_DISP.csv", "COD_VAR;LIB_VAR\nQ219;Médiane\n")
+    (folder / "coupe.zip").write_bytes(b"PK\x03\x04 pas une archive")
+    root = tmp_path / "data"
+    assert main(["data", "import", str(folder), "--data-dir", str(root)]) == 1
+    captured = capsys.readouterr()
+    assert "2 fichier(s) importé(s), 1 refusé(s), 1 ignoré(s)" in captured.out
+    assert "ignoré   meta_FILO2019_DISP.csv" in captured.out
+    assert "refusé   coupe.zip : Archive illisible" in captured.err
+    entry = Store(root).entry("filosofi-disp", 2019, "metropole")
+    assert entry.origin.endswith("indic-struct-distrib-revenu-2019-SUPRA_csv.zip (FILO2019_DISP_METROPOLE.csv)")
+    assert entry.sha256 == sha256_of(shared_data / "filosofi" / "FILO2019_DISP_METROPOLE.csv")
+    assert Store(root).has("filosofi-disp", 2019, "departement")

@@ -28,10 +28,14 @@ def register(sub) -> None:
         description=(
             "Importe des fichiers INSEE/CAF téléchargés à la main (utile derrière un proxy). Chaque "
             "fichier est reconnu par ses colonnes (jeu de données, millésime, niveau géographique), "
-            "copié tel quel dans raw/ et converti une fois en parquet dans processed/."
+            "copié tel quel dans raw/ et converti une fois en parquet dans processed/. Un DOSSIER "
+            "importe tous les fichiers qu'il contient (sous-dossiers compris), une archive ZIP telle "
+            "que publiée tous ses fichiers de données ; fichiers cachés et fichiers de documentation "
+            "(meta_*, varmod_*…) ignorés."
         ),
     )
-    imp.add_argument("files", nargs="+", metavar="FICHIER", help="fichier(s) CSV, XLS ou XLSX")
+    imp.add_argument("files", nargs="+", metavar="FICHIER",
+                     help="fichier(s) CSV, XLS, XLSX, GeoJSON, archive(s) ZIP, ou dossier(s) qui les contiennent")
     add_data_dir_option(imp)
     imp.set_defaults(func=run_import)
 
@@ -56,14 +60,19 @@ def run_import(args) -> int:
     store = Store(data_dir(args.data_dir))
     results = import_files(args.files, store)
     for result in results:
-        if result.ok:
+        if result.skipped:
+            print(f"ignoré   {result.path.name} : {result.skipped}")
+        elif result.ok:
             e = result.entry
             print(f"importé  {result.path.name} : {e.dataset}, millésime {e.vintage}, niveau {e.level}, "
                   f"{e.rows} lignes")
         else:
             print(f"refusé   {result.path.name} : {result.error}", file=sys.stderr)
-    refused = sum(not r.ok for r in results)
-    print(f"{len(results) - refused} fichier(s) importé(s), {refused} refusé(s) ; dossier : {store.root}")
+    refused = sum(not r.ok and not r.skipped for r in results)
+    imported = sum(r.ok for r in results)
+    skipped = sum(bool(r.skipped) for r in results)
+    ignored = f", {skipped} ignoré(s)" if skipped else ""
+    print(f"{imported} fichier(s) importé(s), {refused} refusé(s){ignored} ; dossier : {store.root}")
     return 1 if refused else 0
 
 

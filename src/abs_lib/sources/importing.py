@@ -2,15 +2,21 @@
 
 Each file is recognised from its columns, read by the strict reader and
 stored once as parquet beside an untouched copy of the original. A file that
-is not recognised is refused with the reason; the others still go in.
+is not recognised is refused with the reason; the others still go in. A
+folder stands for every file under it and a zip archive (as INSEE publishes
+them) for every data file in it; hidden files and the producers' documentation
+files (meta_*, varmod_*…) are skipped and said so.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+import zipfile
 from datetime import date
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 from abs_lib.errors import AbsError
@@ -22,15 +28,19 @@ from abs_lib.sources.recognize import Recognition, detect_level, recognize_file
 from abs_lib.sources.store import Store, StoredEntry, sha256_of
 
 _LABEL_COLUMNS = ("LIBGEO", "LIBEPCI", "LIBIRIS", "LIBCOM", "NOM")
+#: Documentation files shipped beside the data in the producers' archives (INSEE meta_/varmod_…).
+AUXILIARY_PREFIXES = ("meta", "varmod", "doc", "lisez", "readme")
+_AUXILIARY_REASON = "fichier de documentation du producteur (meta, varmod, lisez-moi…), ignoré"
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """Outcome for one file: the stored entry, or the French reason it was refused."""
+    """Outcome for one file: the stored entry, the French reason it was refused, or why it was skipped."""
 
     path: Path
     entry: StoredEntry | None = None
     error: str | None = None
+    skipped: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -43,13 +53,20 @@ def import_file(
     *,
     catalog: Catalog | None = None,
     fictional: bool = False,
+    origin: str | None = None,
 ) -> StoredEntry:
-    """Recognise, read and store one file; raise an AbsError if it is refused."""
+    """Recognise, read and store one file; raise an AbsError if it is refused.
+
+    ``origin`` is what the manifest records as the file's origin (default: its path).
+    """
     path = Path(path)
+    origin = origin or f"import : {path.resolve()}"
+    if path.is_dir():
+        raise AbsError(f"Dossier vide : {path} ne contient aucun fichier à importer.")
     if not path.is_file():
         raise AbsError(f"Fichier introuvable : {path}")
     if path.suffix.lower() in (".geojson", ".json"):
-        return _import_contours(path, store, fictional=fictional)
+        return _import_contours(path, store, fictional=fictional, origin=origin)
     catalog = catalog or load_catalog()
     found: Recognition = recognize_file(path, catalog)
     frame = read_table(path, required=[found.code_column], dataset=found.dataset)
@@ -66,14 +83,14 @@ def import_file(
         dataset=found.dataset,
         vintage=vintage,
         level=level,
-        origin=f"import : {path.resolve()}",
+        origin=origin,
         source_file=path,
         sha256=sha256_of(path),
         fictional=fictional,
     )
 
 
-def _import_contours(path: Path, store: Store, *, fictional: bool) -> StoredEntry:
+def _import_contours(path: Path, store: Store, *, fictional: bool, origin: str) -> StoredEntry:
     """Commune contours (GeoJSON): stored as dataset ``contours-communes``.
 
     The vintage is the year in the file name, else the current year: contours
@@ -83,7 +100,7 @@ def _import_contours(path: Path, store: Store, *, fictional: bool) -> StoredEntr
     year = re.search(r"(?<!\d)(20\d{2})(?!\d)", path.name)
     vintage = int(year.group(1)) if year else date.today().year
     return store.save(frame, dataset="contours-communes", vintage=vintage, level="commune",
-                      origin=f"import : {path.resolve()}", source_file=path, fictional=fictional)
+                      origin=origin, source_file=path, fictional=fictional)
 
 
 def import_files(
@@ -93,11 +110,17 @@ def import_files(
     catalog: Catalog | None = None,
     fictional: bool = False,
 ) -> list[ImportResult]:
-    """Import several files; one refused file does not stop the others."""
+    """Import several files (a folder: every file under it; a zip archive: every data file in it);
+    one refused file does not stop the others."""
     catalog = catalog or load_catalog()
     results = []
-    for path in paths:
-        path = Path(path)
+    for path, skipped in expand_paths(paths):
+        if skipped:
+            results.append(ImportResult(path=path, skipped=skipped))
+            continue
+        if path.suffix.lower() == ".zip" and path.is_file():
+            results += _import_archive(path, store, catalog=catalog, fictional=fictional)
+            continue
         try:
             entry = import_file(path, store, catalog=catalog, fictional=fictional)
         except AbsError as error:
@@ -105,3 +128,63 @@ def import_files(
         else:
             results.append(ImportResult(path=path, entry=entry))
     return results
+
+
+def _import_archive(path: Path, store: Store, *, catalog: Catalog, fictional: bool) -> list[ImportResult]:
+    """Every data file of a zip archive as published (INSEE ``…_csv.zip``), documentation skipped.
+
+    Members are unpacked to a temporary folder, imported, and the folder removed; the
+    manifest names the archive and the member.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if not members:
+                return [ImportResult(path=path, error=f"Archive vide : {path.name} ne contient aucun fichier.")]
+            results = []
+            with tempfile.TemporaryDirectory(prefix="abs-import-") as tmp:
+                for info in members:
+                    name = PurePosixPath(info.filename).name
+                    shown = path / name
+                    if name.lower().startswith(AUXILIARY_PREFIXES) or name.startswith("."):
+                        results.append(ImportResult(path=shown, skipped=_AUXILIARY_REASON))
+                        continue
+                    target = Path(tmp) / name
+                    with archive.open(info) as source, open(target, "wb") as out:
+                        shutil.copyfileobj(source, out)
+                    try:
+                        entry = import_file(target, store, catalog=catalog, fictional=fictional,
+                                            origin=f"import : {path.resolve()} ({info.filename})")
+                    except AbsError as error:
+                        results.append(ImportResult(path=shown, error=str(error).replace(str(target), name)))
+                    else:
+                        results.append(ImportResult(path=shown, entry=entry))
+            return results
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        return [ImportResult(path=path, error=(
+            f"Archive illisible : {path.name} ({error}). Retéléchargez-la depuis la page officielle, "
+            "ou décompressez-la et importez le fichier de données."))]
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[tuple[Path, str | None]]:
+    """Files to import, in order: a folder gives every file under it, sorted.
+
+    Returns (path, reason to skip or None). Inside a folder, hidden files and the
+    producers' documentation files (meta_*, varmod_*, doc*, lisez-moi, readme) are
+    skipped; a file named explicitly is always tried. An empty folder is reported
+    as a path to try, so its import is refused with the reason.
+    """
+    out: list[tuple[Path, str | None]] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            out.append((path, None))
+            continue
+        found = sorted(
+            p for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        if not found:
+            out.append((path, None))
+        for file in found:
+            out.append((file, _AUXILIARY_REASON if file.name.lower().startswith(AUXILIARY_PREFIXES) else None))
+    return out

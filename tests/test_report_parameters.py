@@ -256,3 +256,15 @@ def test_cli_yaml_file_names_are_checked_too(tmp_path, capsys):
                  "--reports-dir", str(tmp_path / "rapports"), "-f", str(params)])
     assert code != 0
     assert "vouliez-vous dire « focus » ?" in capsys.readouterr().err
+
+
+def test_batch_refuses_a_prepare_hook_parameter_the_study_does_not_take(tmp_path):
+    """Checked once in the driver: otherwise every report of the batch would fail on it."""
+    from abs_lib.batch.run import run_batch
+    from abs_lib.batch.selection import select_territories
+    from abs_lib.demo import demo_geography
+
+    selection = select_territories(all_epci=True, geography=demo_geography())
+    with pytest.raises(ReportError, match="« seuil »"):
+        run_batch(selection.territories, "diagnostic", reports_dir=tmp_path, progress=False,
+                  prepare=lambda *args: {"seuil": 3})

@@ -213,7 +213,9 @@ def run_batch(
     prep_start = time.perf_counter()
     if hook is not None:
         say(f"Préparation commune aux {len(territories)} territoires ({getattr(hook, '__name__', hook)})…")
-    params.update(run_prepare(hook, territories, spec.name, year, data_path, reports_path / SHARED_DIR / spec.name))
+    prepared = run_prepare(hook, territories, spec.name, year, data_path, reports_path / SHARED_DIR / spec.name)
+    check_parameter_names(prepared, spec.accepted_parameters(), study=spec.name)  # else every report would fail
+    params.update(prepared)
     prepare_seconds = time.perf_counter() - prep_start
 
     tasks, outcomes = plan_tasks(territories, spec, year=year, data_dir=data_path, data_source=data_source,

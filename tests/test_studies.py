@@ -104,3 +104,53 @@ def test_numeric_territory_code_survives_papermill_p(real_store, tmp_path):
     assert "territory = 200000925" in "".join(injected["source"])  # papermill made it a number
     intro = "".join("".join(o.get("data", {}).get("text/html", "")) for o in nb["cells"][2]["outputs"])
     assert "CC de la Plaine Dijonnaise" in intro and "200000925" in intro
+
+
+def _focus_section(page: str) -> tuple[str, str]:
+    """The priority themes (before/after) and the other themes of an actualisation page."""
+    after = page.split("Thèmes prioritaires : avant / après", 1)[1]
+    focus, others = after.split("Tous les thèmes au dernier millésime", 1)
+    return focus, others
+
+
+def test_actualisation_parameters_typed_from_the_command_line(real_store, tmp_path, capsys):
+    """`abs report 200000925 --study actualisation -p baseline 2016 -p focus logement`: both values
+    arrive as text; the year must become an int and the theme a one-item list (not letters)."""
+    from abs_lib.cli import main
+
+    code = main(["report", "200000925", "--study", "actualisation", "-p", "baseline", "2016",
+                 "-p", "focus", "logement", "--data-dir", str(real_store), "--reports-dir", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    folder = tmp_path / "200000925"
+    page = (folder / "actualisation.html").read_text(encoding="utf-8")
+    focus, others = _focus_section(page)
+    assert "<h3>Logement</h3>" in focus and "<h3>Logement</h3>" not in others
+    assert "<h3>l</h3>" not in page  # the theme was not split into letters
+    assert "Traceback" not in page
+    requested = json.loads((folder / "actualisation.provenance.json").read_text(encoding="utf-8"))
+    assert requested["requested_parameters"]["baseline"] == 2016
+    assert requested["requested_parameters"]["focus"] == ["logement"]
+
+
+def test_actualisation_parameters_typed_through_papermill(real_store, tmp_path):
+    """Papermill directly, with the types its command line produces (`-p territory 200000925
+    -p baseline 2016 -p focus logement`: ints and a string): the notebook types them itself."""
+    import papermill
+
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(notebooks_dir() / "actualisation.ipynb"), str(out), kernel_name="python3", progress_bar=False,
+        parameters={"territory": 200000925, "baseline": 2016, "focus": "logement", "data_dir": str(real_store)},
+    )
+    nb = json.loads(out.read_text(encoding="utf-8"))
+    injected = "".join(next(c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))["source"])
+    assert "territory = 200000925" in injected and "baseline = 2016" in injected and 'focus = "logement"' in injected
+    def html_of(call):
+        cell = next(c for c in nb["cells"] if call in "".join(c["source"]))
+        return "".join("".join(o.get("data", {}).get("text/html", "")) for o in cell["outputs"])
+
+    focus, others = html_of("show.focus_themes("), html_of("show.other_themes(")
+    assert "<h3>Logement</h3>" in focus and "<h3>Logement</h3>" not in others
+    assert "<h3>l</h3>" not in focus
+    assert not any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))

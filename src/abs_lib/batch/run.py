@@ -156,7 +156,8 @@ def run_batch(
         ``data_dir`` None for demo territories: the demo's own store (checksummed through
         the demo files); otherwise ``$ABS_DATA_DIR`` or ``./data``.
     extra_params : mapping, optional
-        Other notebook parameters, the same for every territory.
+        Other notebook parameters, the same for every territory, typed by the study
+        (see ``build_report``); unknown names are refused.
     prepare : callable, "module:fonction", "aucune" or None
         Prepare hook (see ``abs_lib.batch.prepare``); None: the study's registered hook, if any.
     scheduler : str, optional
@@ -179,7 +180,8 @@ def run_batch(
     """
     from abs_lib.config import data_dir as resolve_data_dir
     from abs_lib.config import demo_dir
-    from abs_lib.reports.studies import get_study
+    from abs_lib.reports.parameters import check_parameter_names, normalize_parameters, transportable
+    from abs_lib.reports.studies import SET_BY_COMMAND, SET_BY_COMMAND_NOTE, get_study
 
     say = say or (lambda line: None)
     started = time.perf_counter()
@@ -201,12 +203,19 @@ def run_batch(
     clash = sorted(RESERVED & set(params))
     if clash:
         raise BatchError(f"Paramètre(s) {', '.join(clash)} fixé(s) par le lot lui-même : retirez-les de -p.")
+    # Checked and typed once here (each report does it again): a bad value stops the batch
+    # before any cluster starts, and the inputs compared for resumption are the typed ones.
+    check_parameter_names(params, spec.accepted_parameters(), study=spec.name,
+                          hidden=RESERVED | set(SET_BY_COMMAND), note=SET_BY_COMMAND_NOTE)
+    params = transportable(normalize_parameters(params, spec.parameters))
 
     hook = resolve_prepare_hook(spec.name, prepare)
     prep_start = time.perf_counter()
     if hook is not None:
         say(f"Préparation commune aux {len(territories)} territoires ({getattr(hook, '__name__', hook)})…")
-    params.update(run_prepare(hook, territories, spec.name, year, data_path, reports_path / SHARED_DIR / spec.name))
+    prepared = run_prepare(hook, territories, spec.name, year, data_path, reports_path / SHARED_DIR / spec.name)
+    check_parameter_names(prepared, spec.accepted_parameters(), study=spec.name)  # else every report would fail
+    params.update(prepared)
     prepare_seconds = time.perf_counter() - prep_start
 
     tasks, outcomes = plan_tasks(territories, spec, year=year, data_dir=data_path, data_source=data_source,

@@ -6,7 +6,7 @@ import time
 
 from abs_lib.cli.data import add_data_dir_option
 from abs_lib.errors import ReportError
-from abs_lib.reports.studies import STUDIES, Study, get_study
+from abs_lib.reports.studies import STUDIES, get_study
 
 STUDY_CHOICES = tuple(STUDIES)
 
@@ -31,11 +31,12 @@ def add_study_options(p, *, year_help: str, param_help: str) -> None:
 
 def study_of(args):
     """The study to run: a registered one, or its custom notebook (``--notebook``)."""
+    from dataclasses import replace
     from pathlib import Path
 
     study = get_study(args.study)
-    if args.notebook:
-        study = Study(study.name, study.title, notebook=Path(args.notebook))
+    if args.notebook:  # the study's parameters still apply, plus those the notebook declares
+        study = replace(study, notebook=Path(args.notebook))
     return study
 
 
@@ -60,8 +61,9 @@ def register(sub) -> None:
     p.add_argument("territory", metavar="TERRITOIRE",
                    help="code INSEE du territoire (commune \"01001\", SIREN d'EPCI, département, région)")
     add_study_options(p, year_help="année de l'étude, transmise au notebook (paramètre year)",
-                      param_help="autre paramètre du notebook (répétable) ; la valeur reste du texte "
-                                 "sauf si l'étude déclare son type")
+                      param_help="autre paramètre de l'étude (répétable), converti dans le type que "
+                                 "l'étude déclare (année : nombre entier ; focus : thèmes séparés par des "
+                                 "virgules ; local_data : chemin de fichier)")
     p.set_defaults(func=run)
 
 

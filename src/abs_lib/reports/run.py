@@ -34,8 +34,8 @@ from pathlib import Path
 
 from abs_lib.errors import ReportError
 from abs_lib.reports.execute import FAILED_SUFFIX, execute_study
-from abs_lib.reports.parameters import normalize_parameters
-from abs_lib.reports.studies import Study, get_study
+from abs_lib.reports.parameters import check_parameter_names, normalize_parameters, transportable
+from abs_lib.reports.studies import SET_BY_COMMAND, SET_BY_COMMAND_NOTE, Study, get_study
 from abs_lib.reports.tables import write_tables
 
 OLD_TAG = ".ancien"
@@ -135,7 +135,10 @@ def build_report(
     reports_dir : path
         Root of the reports.
     extra_params : mapping, optional
-        Other notebook parameters (normalised by the study's spec when it names them).
+        Other notebook parameters, in any shape (``"2016"``, ``"petite-enfance,logement"``…):
+        each gets the type the study declares (``Study.parameters``); a name the study does
+        not take is refused (a custom notebook may also take the names its parameters cell
+        declares).
     tables_writer : callable, optional
         ``f(territory, study, *, year, data_dir, folder) -> list[Path]`` writing the
         indicator tables into ``folder``; default ``tables.write_tables``; None: no tables.
@@ -152,6 +155,7 @@ def build_report(
     from abs_lib.config import data_dir as resolve_data_dir
     from abs_lib.demo import is_demo_code
     from abs_lib.reports.export import export_html
+    from abs_lib.reports.parameters import normalize_code as normalize_code_strict
     from abs_lib.territories import normalize_code
     from abs_lib.reports.provenance import display_path, public_parameters, read_provenance
 
@@ -169,9 +173,12 @@ def build_report(
             f"Paramètre(s) {', '.join(clash)} en double : le territoire, l'année et le dossier des données "
             "se donnent par l'argument TERRITOIRE et les options --year et --data-dir."
         )
+    check_parameter_names(extra, spec.accepted_parameters(), study=spec.name, hidden=SET_BY_COMMAND,
+                          note=SET_BY_COMMAND_NOTE)
     params.update(extra)
     params = normalize_parameters(params, spec.parameters)
-    code = params["territory"]
+    # A name is fine in a notebook (open_portrait resolves it), not here: the folder is the code.
+    code = params["territory"] = normalize_code_strict(params["territory"], level=params.get("level"))
     stem = spec.name
 
     folder = Path(reports_dir) / code
@@ -182,7 +189,7 @@ def build_report(
     try:
         start = time.perf_counter()
         say(f"1/4 Exécution du notebook « {notebook.name} » pour le territoire {code}…")
-        nb = execute_study(notebook, staging / f"{stem}.ipynb", params, kernel_name=kernel_name,
+        nb = execute_study(notebook, staging / f"{stem}.ipynb", transportable(params), kernel_name=kernel_name,
                            timeout=timeout, keep_failed_as=folder / f"{stem}{FAILED_SUFFIX}")
         timings["execution"] = time.perf_counter() - start
 
@@ -218,7 +225,7 @@ def build_report(
             study=stem,
             notebook=display_path(notebook),
             notebook_sha256=_sha256(notebook),
-            requested_parameters=public_parameters(params, demo=demo_default),
+            requested_parameters=public_parameters(transportable(params), demo=demo_default),
             files=files,
         )
         (staging / f"{stem}.provenance.json").write_text(

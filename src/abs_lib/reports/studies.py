@@ -8,9 +8,13 @@ small contract so that ``abs report`` can run any of them:
   tell fictional demo codes such as EPCI ``000000001`` from a département when
   they arrive as numbers); everything derived from them is computed
   *below* that cell (papermill does not recompute the parameters cell);
-- the next cell normalises them: ``territory = normalize_code(territory)`` (or
-  ``normalize_parameters(...)`` with ``STUDIES[name].parameters``), so a run from
-  the ``papermill`` command with ``-p territory 01001`` still works;
+- every name that cell declares is declared, with its kind, in the study's
+  ``parameters`` below (a test checks both lists agree); ``abs report -p``/``-f`` and
+  ``abs batch -p`` refuse any other name;
+- the next cell normalises them with one call,
+  ``globals().update(normalize_parameters(globals(), STUDIES[STUDY].parameters))``,
+  so a run from the ``papermill`` command (``-p territory 01001`` gives the int 1001,
+  ``-p focus logement`` a string) gets the same typed values as ``abs report``;
 - no Markdown ``#`` title (the page title is written by the export);
 - the last cell displays ``report_provenance(portrait, study, **parameters)`` with every
   parameter of the notebook (reports/provenance.py).
@@ -18,6 +22,7 @@ small contract so that ``abs report`` can run any of them:
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -25,15 +30,36 @@ from pathlib import Path
 from abs_lib.errors import ReportError
 from abs_lib.reports.parameters import Param
 
+
+def registry_themes() -> dict[str, str]:
+    """Theme ids of the indicator registry -> French titles (valid values of ``focus``, ``theme``)."""
+    from abs_lib.indicators import load_registry
+
+    return dict(load_registry().themes)
+
+
+def registry_indicators() -> dict[str, str]:
+    """Indicator ids of the registry -> French labels (valid values of ``indicator``)."""
+    from abs_lib.indicators import load_registry
+
+    return {indicator.id: indicator.label for indicator in load_registry()}
+
+
 #: Parameters every study accepts (name -> what it must be after normalisation).
 COMMON_PARAMETERS = {
-    "territory": Param("code", level_param="level"),
-    "level": Param("str", optional=True),
+    "territory": Param("code", level_param="level", names=True),
     "year": Param("int", optional=True),
-    "data_dir": Param("str", optional=True),
-    "shared_tables": Param("str", optional=True),
-    "tables_dir": Param("str", optional=True),
+    "data_dir": Param("path", optional=True),
+    "level": Param("str", optional=True),
+    "shared_tables": Param("path", optional=True),
+    "tables_dir": Param("path", optional=True),
 }
+
+#: Set by ``abs report``/``abs batch`` themselves (argument TERRITOIRE, --year, --data-dir, the
+#: staging folder), not with -p: left out of the list shown when a name is unknown.
+SET_BY_COMMAND = ("territory", "year", "data_dir", "tables_dir")
+SET_BY_COMMAND_NOTE = ("Le territoire, l'année et le dossier des données se donnent par l'argument "
+                       "TERRITOIRE et les options --year et --data-dir.")
 
 
 @dataclass(frozen=True)
@@ -43,6 +69,7 @@ class Study:
     name: identifier used on the command line and as file stem.
     title: French title of the report (the territory is appended).
     notebook: explicit notebook path; default ``<notebooks dir>/<name>.ipynb``.
+    parameters: every parameter of the notebook (name -> ``Param``), common ones included.
     """
 
     name: str
@@ -63,6 +90,13 @@ class Study:
             )
         check_parameters_cell(path)
         return path
+
+    def accepted_parameters(self) -> list[str]:
+        """Names ``-p`` may set: the declared ones, plus those a custom notebook's parameters cell declares."""
+        names = list(self.parameters)
+        if self.notebook is not None:
+            names += [n for n in declared_parameters(self.notebook_path()) if n not in self.parameters]
+        return names
 
 
 def check_parameters_cell(path: Path) -> None:
@@ -85,6 +119,25 @@ def check_parameters_cell(path: Path) -> None:
         )
 
 
+def _parameters_cell(path: Path):
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    return next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+
+
+def declared_parameters(path: Path) -> list[str]:
+    """Names assigned in the notebook's cell tagged ``parameters``, in order."""
+    names: list[str] = []
+    for node in ast.parse(_parameters_cell(path).source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for target in targets:
+            for leaf in ast.walk(target):
+                if isinstance(leaf, ast.Name) and leaf.id not in names:
+                    names.append(leaf.id)
+    return names
+
+
 def notebooks_dir() -> Path:
     """Study notebooks: ``abs_lib/_notebooks`` in an installed wheel, else ``notebooks/`` of the checkout."""
     inside = resources.files("abs_lib") / "_notebooks"
@@ -95,8 +148,18 @@ def notebooks_dir() -> Path:
 
 STUDIES: dict[str, Study] = {
     "diagnostic": Study("diagnostic", "Diagnostic sociodémographique"),
-    "actualisation": Study("actualisation", "Actualisation du diagnostic"),
-    "explorer": Study("explorer", "Exploration des indicateurs"),
+    "actualisation": Study("actualisation", "Actualisation du diagnostic", parameters={
+        **COMMON_PARAMETERS,
+        "baseline": Param("int"),  # census vintage of the initial diagnostic
+        "update": Param("int", optional=True),  # None: the latest vintage
+        "focus": Param("list", choices=registry_themes, label="thème"),  # priority themes, in order
+        "local_data": Param("path", optional=True, must_exist=True),  # the analyst's structures file
+    }),
+    "explorer": Study("explorer", "Exploration des indicateurs", parameters={
+        **COMMON_PARAMETERS,
+        "theme": Param("str", choices=registry_themes, label="thème"),
+        "indicator": Param("str", choices=registry_indicators, label="indicateur"),
+    }),
 }
 
 

@@ -107,6 +107,36 @@ def test_signatures_recognise_the_real_files_and_nothing_else(catalog, shared_da
     assert found == {dataset_id: vintage}
 
 
+@pytest.mark.parametrize(("path", "dataset_id", "vintage", "part"), [
+    ("rp_iris/couples_familles_menages_21.csv", "rp-familles-iris", 2019, None),
+    ("insee_comparateur_2017/base_cc_comparateur_21.csv", "insee-comparateur", 2017, None),
+    ("caf_accueil/nbpla_pe_com_2017-2022_dep21__NadNadou.csv", "caf-places-accueil-jeune-enfant", None, None),
+    ("caf_accueil/txcouv_pe_com_2017-2022_dep21__NadNadou.csv", "caf-couverture-petite-enfance-commune", None, None),
+    ("drees/DREES_Tab23_dep21__NadNadou.csv", "drees-accueil-jeune-enfant", 2023, "Tab23"),
+    ("drees/DREES_Tab33_dep21__NadNadou.csv", "drees-accueil-jeune-enfant", 2023, "Tab33"),
+])
+def test_re_exports_are_recognised_through_the_catalog(catalog, shared_data, path, dataset_id, vintage, part):
+    """Files of the December 2026 extracts: relabelled columns are matched through the catalog's aliases."""
+    from abs_lib.sources.recognize import recognize_file
+
+    found = recognize_file(shared_data / path, catalog)
+    assert (found.dataset, found.vintage, found.part) == (dataset_id, vintage, part)
+    if "caf_accueil" in path:
+        assert (found.code_column, found.level) == ("numcom", "commune")
+        assert found.renaming["date_reference"] == "annee"
+        assert all(v.startswith(("pl_", "tot_offre_", "txcouv_", "num", "nom", "annee")) for v in found.renaming.values())
+
+
+def test_aliases_are_data_and_name_only_caf_columns(catalog):
+    places = dict(catalog.get("caf-places-accueil-jeune-enfant").aliases)
+    assert places["places_EAJE_PSU"] == "pl_psu_col_com" and places["places_offertes_ensemble"] == "tot_offre_com"
+    assert "places_accueil_individuel_ensemble" not in places        # no CAF name seen: kept as it is
+    rates = dict(catalog.get("caf-couverture-petite-enfance-commune").aliases)
+    assert rates["taux_de_couv_global"] == "txcouv_com" and rates["taux_de_couv_eaje_ensemble"] == "txcouv_eaje_com"
+    with pytest.raises(CatalogError, match="alias « NUMCOM » en double"):
+        parse_catalog(_minimal(aliases={"numcom": "a", "NUMCOM": "b"}))
+
+
 def test_third_party_derived_file_is_not_recognised(catalog, shared_data):
     file = shared_data / "derived_iris" / "ptod_agg_iris_21_subset.csv"
     columns = read_header(file)

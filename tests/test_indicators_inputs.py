@@ -37,6 +37,16 @@ def test_caf_places_split_by_year_without_level_suffix(demo):
     assert level == "epci" and "txcouv" in rates[first].columns
 
 
+def test_a_commune_export_is_indexed_by_commune_even_though_it_names_the_epci():
+    """txcouv_pe_com / nbpla_pe_com carry numcom and numepci: the row is the commune's."""
+    raw = pd.DataFrame({"annee": ["2021", "2022"], "numcom": ["21231", "21231"], "numepci": ["242100410"] * 2,
+                        "nomcom": ["DIJON"] * 2, "txcouv_com": [67.4, 70.2], "txcouv_eaje_com": [42.2, 43.1]})
+    level, tables = caf_places_tables(raw)
+    assert level == "commune" and sorted(tables) == [2021, 2022]
+    assert list(tables[2022].columns) == ["txcouv", "txcouv_eaje"] and tables[2022].index.tolist() == ["21231"]
+    assert tables[2022].loc["21231", "txcouv"] == 70.2
+
+
 def test_published_places_feed_the_coverage_rate(demo):
     geo = read_table(demo / "geo" / "EPCI_2020.csv")
     membership = pd.DataFrame({"commune": geo["CODGEO"], "epci": geo["EPCI"], "departement": geo["DEP"],

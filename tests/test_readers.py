@@ -218,3 +218,36 @@ def test_caf_and_local_code_columns_stay_codes(tmp_path):
     assert frame.loc[0, "numcom"] == "00001" and frame.loc[0, "numdep"] == "00"
     assert frame.loc[0, "code_commune"] == "21001" and frame.loc[0, "Code_EPCI"] == "000000001"
     assert frame.loc[0, "places"] == 15.0
+
+
+def test_a_column_written_twice_with_the_same_values_is_kept_once_and_said(tmp_path):
+    path = write(tmp_path, "double.csv", "IRIS;C19_MEN;C19_FAM;C19_FAM\n210540102;10.5;4.25;4.25\n210540103;8;0.0;0\n")
+    notes = []
+    frame = read_table(path, notes=notes)
+    assert list(frame.columns) == ["IRIS", "C19_MEN", "C19_FAM"]
+    assert frame["C19_FAM"].tolist() == [4.25, 0.0]          # "0.0" and "0": the same number
+    assert notes == ["1 colonne(s) présente(s) deux fois avec des valeurs identiques, gardée(s) une seule fois : C19_FAM."]
+
+
+def test_a_column_written_twice_with_different_values_is_refused_naming_it(tmp_path):
+    path = write(tmp_path, "double.csv", "IRIS;C19_FAM;C19_MEN;C19_FAM\n210540102;4.25;10;4.25\n210540103;3;8;2\n")
+    with pytest.raises(SourceFileError, match="Colonne « C19_FAM » en double") as info:
+        read_table(path)
+    assert "ligne 3 : « 3 » puis « 2 »" in str(info.value)
+
+
+def test_a_redistributors_labels_are_read_under_the_producers_names(tmp_path):
+    text = "date_reference,num_commune,places_EAJE_PSU\n2017,01001,96\n"
+    frame = read_table(write(tmp_path, "places.csv", text),
+                       rename={"date_reference": "annee", "num_commune": "numcom", "places_EAJE_PSU": "pl_psu_col_com"},
+                       required=["numcom"])
+    assert list(frame.columns) == ["annee", "numcom", "pl_psu_col_com"]
+    assert frame.loc[0, "numcom"] == "01001"                 # a code under its producer's name: text
+    assert frame.loc[0, "pl_psu_col_com"] == 96.0
+
+
+def test_drees_code_columns_stay_codes(tmp_path):
+    text = "Code région;Code département;Département;2022;2023\n84;1;Ain;2\u202f695;2\u202f641\n94;2A;Corse-du-Sud;10;11\n"
+    frame = read_table(write(tmp_path, "Tab33.csv", text))
+    assert frame["Code département"].tolist() == ["01", "2A"] and frame["Code région"].tolist() == ["84", "94"]
+    assert frame["2022"].tolist() == [2695.0, 10.0]

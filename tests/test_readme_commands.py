@@ -69,8 +69,9 @@ COMMANDS: dict[str, Case] = {
         exit=1,
         output=("importé  FILO2019_DISP_EPCI.csv : filosofi-disp, millésime 2019, niveau epci",
                 "importé  dossier_complet_light_dep21.csv : insee-dossier-complet",
-                "refusé   DREES_Tab23_dep21__NadNadou.csv : Fichier non reconnu", "fichier(s) importé(s)"),
-        why="the shared folder also holds files that are not catalogue files (DREES…): refused, exit 1"),
+                "importé  DREES_Tab23_dep21__NadNadou.csv : drees-accueil-jeune-enfant",
+                "refusé   ptod_agg_iris_21_subset.csv", "fichier(s) importé(s)"),
+        why="the shared folder also holds a third party's computed shares (ptod…): refused, exit 1"),
     "abs data list": Case(output=("filosofi-disp", "insee-dossier-complet", "table(s) dans")),
     # -- Les territoires
     "abs territory show 200000925": Case(output=("CC de la Plaine Dijonnaise", "code 200000925", "21005  Aiserey")),

@@ -67,3 +67,24 @@ def test_manifest_is_readable_json(tmp_path, source):
                origin="https://www.insee.fr/x.zip", source_file=source, fictional=True)
     manifest = json.loads((tmp_path / "data" / "processed" / "filosofi-disp" / "2019" / "commune.json").read_text())
     assert manifest["origin"] == "https://www.insee.fr/x.zip" and manifest["fictional"] is True
+
+
+def test_parts_of_one_dataset_are_stored_apart_and_loaded_together(tmp_path):
+    """One file per measure (DREES Tab23, Tab33): each part keeps its own file and checksum."""
+    store = Store(tmp_path / "data")
+    saved = {}
+    for part, value in (("Tab23", 110.0), ("Tab33", 4101.0)):
+        source = tmp_path / f"{part}.csv"
+        source.write_text(f"Code département;{part}\n21;{value}\n", encoding="utf-8")
+        frame = pd.DataFrame({"Code département": ["21"], part: [value]})
+        saved[part] = store.save(frame, dataset="drees-accueil-jeune-enfant", vintage=2019, level="departement",
+                                 origin="import : test", source_file=source, part=part)
+    assert {e.part: e.sha256 for e in store.entries()} == {p: e.sha256 for p, e in saved.items()}
+    assert saved["Tab23"].sha256 != saved["Tab33"].sha256
+    joined = store.load("drees-accueil-jeune-enfant", 2019, "departement")
+    assert joined.to_dict("records") == [{"Code département": "21", "Tab23": 110.0, "Tab33": 4101.0}]
+    again = pd.DataFrame({"Code département": ["21"], "Tab23": [111.0]})   # a part imported again replaces itself
+    store.save(again, dataset="drees-accueil-jeune-enfant", vintage=2019, level="departement",
+               origin="import : test", source_file=tmp_path / "Tab23.csv", part="Tab23")
+    assert len(store.entries()) == 2
+    assert store.load("drees-accueil-jeune-enfant", 2019, "departement").loc[0, "Tab23"] == 111.0

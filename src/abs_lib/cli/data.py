@@ -63,9 +63,9 @@ def run_import(args) -> int:
         if result.skipped:
             print(f"ignoré   {result.path.name} : {result.skipped}")
         elif result.ok:
-            e = result.entry
-            print(f"importé  {result.path.name} : {e.dataset}, millésime {e.vintage}, niveau {e.level}, "
-                  f"{e.rows} lignes")
+            print(f"importé  {result.path.name} : {_imported(result)}")
+            for note in result.notes:
+                print(f"         note : {note}")
         else:
             print(f"refusé   {result.path.name} : {result.error}", file=sys.stderr)
     refused = sum(not r.ok and not r.skipped for r in results)
@@ -74,6 +74,20 @@ def run_import(args) -> int:
     ignored = f", {skipped} ignoré(s)" if skipped else ""
     print(f"{imported} fichier(s) importé(s), {refused} refusé(s){ignored} ; dossier : {store.root}")
     return 1 if refused else 0
+
+
+def _imported(result) -> str:
+    """What was stored, in one French line."""
+    e = result.entry
+    if len(result.entries) > 1:
+        first = min(x.vintage for x in result.entries)
+        part = f" ({e.part})" if e.part else ""
+        return (f"{e.dataset}{part}, millésimes {first} à {e.vintage} ({len(result.entries)} tables), "
+                f"niveau {e.level}, {e.rows} ligne(s) par millésime")
+    if len(result.years) > 1:
+        return (f"{e.dataset}, années {result.years[0]} à {result.years[-1]} (une ligne par territoire et par "
+                f"année, rangées au millésime {e.vintage}), niveau {e.level}, {e.rows} lignes")
+    return f"{e.dataset}, millésime {e.vintage}, niveau {e.level}, {e.rows} lignes"
 
 
 def run_list(args) -> int:

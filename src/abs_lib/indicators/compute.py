@@ -235,27 +235,37 @@ class _Engine:
                        exact: bool = False) -> str:
         """Why a term could not be evaluated, in the study's vocabulary.
 
-        A table lacks a variable (« variable absente du fichier importé »); else the
-        preferred source (first dataset listed) is imported, but not for this vintage or
-        at this level (« non importé » saying which), or not at all (« non importé : <dataset> »).
+        The preferred source (first dataset listed) is imported but lacks a variable
+        (« variable absente du fichier importé »); else it is imported, but not for this
+        vintage or at this level (« non importé » saying which), or not at all
+        (« non importé : <dataset> »). When another listed source is imported but lacks the
+        variable too (a re-export without the fine age bands), the reason says so in brackets:
+        the value is missing because its source is not imported, not because of that file.
         """
+        lacking = None
         for alt in term.alternatives:
             for ds in alt.datasets:
                 dv = vintage if exact else self.dataset_vintage(ds, vintage)
                 frame = self.level_tables.get((ds, dv, level))
                 if frame is None and not read_only:
                     frame = self.commune_tables.get((ds, dv))
-                if frame is not None:
-                    absent = [v for v in alt.needed if v not in frame.columns]
-                    return f"{NO_VARIABLE}: {', '.join(absent)} ({ds} {dv})"
+                if frame is not None and lacking is None:
+                    lacking = (ds, dv, [v for v in alt.needed if v not in frame.columns])
         ds = term.alternatives[0].datasets[0]  # the preferred source
         dv = vintage if exact else self.dataset_vintage(ds, vintage)
+        if lacking is not None and lacking[0] == ds:
+            return f"{NO_VARIABLE}: {', '.join(lacking[2])} ({ds} {dv})"
         years = self.imported_vintages(ds)
         if dv in years:
-            return f"{NOT_IMPORTED} au niveau {LEVEL_WORDS.get(level, level)}: {ds} {dv}"
-        if years:
-            return f"{NOT_IMPORTED} pour {dv}: {ds} (millésimes importés : {', '.join(map(str, years))})"
-        return f"{NOT_IMPORTED}: {ds}"
+            reason = f"{NOT_IMPORTED} au niveau {LEVEL_WORDS.get(level, level)}: {ds} {dv}"
+        elif years:
+            reason = f"{NOT_IMPORTED} pour {dv}: {ds} (millésimes importés : {', '.join(map(str, years))})"
+        else:
+            reason = f"{NOT_IMPORTED}: {ds}"
+        if lacking is not None:
+            other, other_vintage, absent = lacking
+            reason += f" ({', '.join(absent)} absente(s) de {other} {other_vintage})"
+        return reason
 
     def imported_vintages(self, ds: str) -> list[int]:
         return sorted({v for (d, v) in self.commune_tables if d == ds}

@@ -18,7 +18,9 @@ from abs_lib.indicators.compute import PARTIAL_COLUMN
 
 LOCAL_PLACES = "PLACES_LOCAL"
 LOCAL_COMMUNE_COLUMNS = ("code_commune", "commune")
-CAF_PLACES_CODES = {"numepci": ("epci", "_epci"), "numcom": ("commune", "_com")}
+#: Code column of a data.caf.fr export and its level, finest first: commune exports also name
+#: the commune's EPCI (numepci), which is then a label, not the row's territory.
+CAF_PLACES_CODES = {"numcom": ("commune", "_com"), "numepci": ("epci", "_epci")}
 CAF_PLACES_DROP = ("annee", "nomepci", "nomcom", "numdep", "nomdep", "numregi", "nomregi")
 
 
@@ -159,10 +161,11 @@ def _dates(values: pd.Series) -> pd.Series:
 
 
 def caf_places_tables(frame: pd.DataFrame) -> tuple[str, dict[int, pd.DataFrame]]:
-    """Split a data.caf.fr childcare export (nbpla_pe_epci, nbpla_pe_com, txcouv_pe_epci: one
-    row per territory and year) into one table per vintage (``annee``), indexed by the EPCI or
-    commune code, with level-free column names (``pl_eaje_epci`` -> ``pl_eaje``,
-    ``tot_offre_com`` -> ``tot_offre``, ``txcouv_epci`` -> ``txcouv``).
+    """Split a data.caf.fr childcare export (nbpla_pe_epci, nbpla_pe_com, txcouv_pe_epci,
+    txcouv_pe_com: one row per territory and year) into one table per vintage (``annee``),
+    indexed by the commune code when there is one (commune exports also carry numepci), else
+    the EPCI code, with level-free column names (``pl_eaje_epci`` -> ``pl_eaje``,
+    ``tot_offre_com`` -> ``tot_offre``, ``txcouv_epci`` -> ``txcouv``, ``txcouv_com`` -> ``txcouv``).
 
     Returns ``(level, {vintage: frame})``, ready for ``level_tables[(dataset, vintage, level)]``.
     """
@@ -178,7 +181,8 @@ def caf_places_tables(frame: pd.DataFrame) -> tuple[str, dict[int, pd.DataFrame]
             "pour garder les zéros initiaux."
         )
     level, suffix = CAF_PLACES_CODES[code]
-    values = frame.drop(columns=[c for c in CAF_PLACES_DROP if c in frame.columns])
+    drop = [*CAF_PLACES_DROP, *(c for c in CAF_PLACES_CODES if c != code)]
+    values = frame.drop(columns=[c for c in drop if c in frame.columns])
     values = values.rename(columns=lambda c: c[: -len(suffix)] if c.endswith(suffix) else c)
     years = pd.to_numeric(frame["annee"], errors="coerce")
     out = {}

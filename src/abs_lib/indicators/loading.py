@@ -28,9 +28,10 @@ from abs_lib.territories import commune_changes, harmonise
 from abs_lib.territories.fit import GeographyFit, fit_geography
 
 #: Datasets whose files hold one row per territory and year (data.caf.fr exports).
-_YEAR_ROW_DATASETS = ("caf-places-accueil-jeune-enfant", "caf-couverture-petite-enfance-epci")
+_YEAR_ROW_DATASETS = ("caf-places-accueil-jeune-enfant", "caf-couverture-petite-enfance-epci",
+                      "caf-couverture-petite-enfance-commune")
 #: Code columns by level, in order of preference.
-_CODE_COLUMNS = ("CODGEO", "IRIS", "COM", "INSEE_COM", "numcom", "numepci")
+_CODE_COLUMNS = ("CODGEO", "IRIS", "COM", "INSEE_COM", "numcom", "numepci", "Code département")
 #: IRIS tables whose rows are summed to communes (allowed partial: small IRIS are not published).
 _PARTIAL_IRIS = ("caf-iris",)
 
@@ -219,8 +220,16 @@ def load_inputs(
     registry = registry or load_registry()
     known = set(registry.datasets)
     inputs = IndicatorInputs()
-    for entry in store.entries():
+    entries = store.entries()
+    for entry in entries:
         if entry.dataset not in known:
+            continue
+        if entry.part is not None:   # one file per measure: the parts of a vintage make one table
+            inputs.entries.append(entry)
+            key = (entry.dataset, entry.vintage, entry.level)
+            if key not in inputs.level_tables:
+                parts = store.load_parts([e for e in entries if (e.dataset, e.vintage, e.level) == key])
+                inputs.level_tables[key] = _indexed(parts, _code_column(parts), entry.level)
             continue
         frame = store.load(entry.dataset, entry.vintage, entry.level)
         if entry.dataset in _YEAR_ROW_DATASETS:

@@ -150,7 +150,7 @@ def contributions(portrait) -> Contributions:
     seen = set()
     for entry in entries:
         data = _entry_dict(entry)
-        key = (data.get("dataset"), data.get("vintage"), data.get("level"))
+        key = (data.get("dataset"), data.get("vintage"), data.get("level"), data.get("part"))
         if key in seen:
             continue
         seen.add(key)
@@ -198,6 +198,7 @@ def contributions(portrait) -> Contributions:
             "saved_at": data.get("saved_at"),
             "fictional": bool(data.get("fictional")),
             "member": data.get("member"),
+            "part": data.get("part"),
         }
         (result.without_rows if used == 0 else result.sources).append(item)
     order = lambda s: (str(s["dataset"]), str(s["vintage"]), str(s["level"]))  # noqa: E731

@@ -43,7 +43,7 @@ def _source_dict(entry) -> dict:
     if out["geography_year"] is None:  # StoredEntry: a property read from its geography fit
         out["geography_year"] = getattr(entry, "geography_year", None)
     out["origin"] = public_origin(out["origin"])
-    for key in ("geography_basis", "rows_used", "member"):
+    for key in ("geography_basis", "rows_used", "member", "part"):
         if key in data:
             out[key] = data[key]
     return out

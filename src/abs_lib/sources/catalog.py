@@ -24,12 +24,13 @@ from abs_lib.errors import CatalogError, DatasetNotFoundError
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 
 LEVELS = ("iris", "commune", "epci", "departement", "region", "metropole", "france")
-PRODUCERS = ("INSEE", "CAF", "IGN", "Etalab", "DGCL")
+PRODUCERS = ("INSEE", "CAF", "DREES", "IGN", "Etalab", "DGCL")
 THEMES = ("démographie", "familles", "logement", "emploi", "revenus", "caf", "petite-enfance",
           "équipements", "géographie")
 FILE_KINDS = ("csv", "xlsx", "xls", "parquet", "geojson", "shapefile")
 TABULAR_KINDS = ("csv", "xlsx", "xls", "parquet")
 VINTAGE_SOURCES = ("columns", "filename", "column")
+LAYOUTS = ("years-in-columns",)
 
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -180,8 +181,38 @@ class Vintage:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """A table whose years are columns (``Code département;…;2015;2016;…``): one vintage per
+    year column, and one file per measure, the measure (``part``) named in the file name only.
+
+    ``parts`` maps each known part (``Tab23``) to its meaning; ``part_from_filename`` is a
+    regular expression with a group ``part`` matched case-insensitively against them.
+    """
+
+    kind: str
+    part_from_filename: str
+    parts: tuple[tuple[str, str], ...]
+
+    def part_of(self, filename: str) -> str | None:
+        """The declared part a file name names, or None."""
+        match = re.search(self.part_from_filename, Path(filename).name)
+        if not match:
+            return None
+        found = match.group("part").upper()
+        return next((part for part, _ in self.parts if part.upper() == found), None)
+
+    def title(self, part: str) -> str:
+        return dict(self.parts)[part]
+
+
+@dataclass(frozen=True)
 class Dataset:
-    """A dataset of the catalog with its vintages, oldest first."""
+    """A dataset of the catalog with its vintages, oldest first.
+
+    ``aliases`` maps column labels used by known redistributors (matched without regard to
+    case) to the producer's own column names: a file is recognised and stored under the
+    producer's names.
+    """
 
     id: str
     producer: str
@@ -192,6 +223,15 @@ class Dataset:
     signature: Signature | None
     vintages: tuple[Vintage, ...]
     note: str | None = None
+    aliases: tuple[tuple[str, str], ...] = ()
+    layout: Layout | None = None
+
+    def renaming(self, columns) -> dict[str, str]:
+        """{column of the file: producer's name} for the columns of ``columns`` that are aliases."""
+        if not self.aliases:
+            return {}
+        lookup = {label.upper(): name for label, name in self.aliases}
+        return {c: lookup[str(c).strip().upper()] for c in columns if str(c).strip().upper() in lookup}
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -456,6 +496,44 @@ def _parse_vintage(raw, dataset_id: str, check: _Checker) -> Vintage | None:
     )
 
 
+def _parse_aliases(raw, where: str, check: _Checker) -> tuple[tuple[str, str], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+        check.fail(where, "« aliases » doit associer des noms de colonnes (texte) à des noms de colonnes (texte)")
+        return ()
+    labels = [k.upper() for k in raw]
+    for dup in sorted({k for k in labels if labels.count(k) > 1}):
+        check.fail(where, f"alias « {dup} » en double (la casse est ignorée)")
+    return tuple(raw.items())
+
+
+def _parse_layout(raw, where: str, check: _Checker) -> Layout | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        check.fail(where, "« layout » doit être un dictionnaire ou être absent")
+        return None
+    kind = raw.get("kind")
+    if kind not in LAYOUTS:
+        check.fail(where, f"layout.kind doit valoir {', '.join(LAYOUTS)} (lu : {kind!r})")
+    pattern = raw.get("part_from_filename")
+    try:
+        if "part" not in re.compile(str(pattern)).groupindex:
+            check.fail(where, "layout.part_from_filename doit contenir un groupe (?P<part>…)")
+    except re.error as error:
+        check.fail(where, f"layout.part_from_filename n'est pas une expression régulière valide ({error})")
+    parts = raw.get("parts")
+    if not isinstance(parts, dict) or not parts or not all(isinstance(v, str) and v for v in parts.values()):
+        check.fail(where, "layout.parts doit associer chaque partie (ex. Tab23) à sa signification")
+        parts = {}
+    unknown = set(raw) - {"kind", "part_from_filename", "parts"}
+    if unknown:
+        check.fail(where, f"clé(s) de layout inconnue(s) : {', '.join(sorted(unknown))}")
+    return Layout(kind=str(kind), part_from_filename=str(pattern),
+                  parts=tuple((str(k), str(v)) for k, v in parts.items()))
+
+
 def _parse_dataset(raw, index: int, check: _Checker) -> Dataset | None:
     if not isinstance(raw, dict):
         check.fail(f"entrée n° {index + 1}", "chaque jeu de données doit être un dictionnaire")
@@ -497,6 +575,8 @@ def _parse_dataset(raw, index: int, check: _Checker) -> Dataset | None:
         signature=signature,
         vintages=tuple(vintages),
         note=raw.get("note"),
+        aliases=_parse_aliases(raw.get("aliases"), dataset_id, check),
+        layout=_parse_layout(raw.get("layout"), dataset_id, check),
     )
 
 

@@ -28,6 +28,7 @@ COUNT_DATASETS = frozenset({
     "rp-logement-commune", "rp-logement-iris", "rp-activite-commune", "rp-activite-iris",
     "rp-logement-age-pr", "insee-comparateur", "insee-dossier-complet", "caf-iris",
     "caf-places-accueil-jeune-enfant", "local-accueil-jeune-enfant", "epci-composition",
+    "drees-accueil-jeune-enfant",
 })
 
 #: FiLoSoFi counts (households, persons, consumption units): the only additive FiLoSoFi columns.
@@ -47,6 +48,7 @@ _LABEL_COLUMNS = frozenset({
     "CODGEO", "LIBGEO", "IRIS", "LIBIRIS", "COM", "LIBCOM", "DEPCOM", "INSEE_COM", "EPCI", "LIBEPCI",
     "DEP", "REG", "UU2010", "TYP_IRIS", "MODIF_IRIS", "LAB_IRIS", "TRIRIS", "GRD_QUART", "ARR", "CV",
     "ZE2010", "AU2010", "numcom", "numepci", "numdep", "date_reference", "annee",
+    "Code région", "Code département",
 })
 
 

@@ -2,10 +2,12 @@
 
 Each file is recognised from its columns, read by the strict reader and
 stored once as parquet beside an untouched copy of the original. A file that
-is not recognised is refused with the reason; the others still go in. A
-folder stands for every file under it and a zip archive (as INSEE publishes
-them) for every data file in it; hidden files and the producers' documentation
-files (meta_*, varmod_*…) are skipped and said so.
+is not recognised is refused with the reason; the others still go in. What
+was done on the way (a redistributor's labels read under the producer's
+names, identical duplicated columns kept once, years spread over columns) is
+said in the import report. A folder stands for every file under it and a zip
+archive (as INSEE publishes them) for every data file in it; hidden files and
+the producers' documentation files (meta_*, varmod_*…) are skipped and said so.
 """
 
 from __future__ import annotations
@@ -35,16 +37,25 @@ _AUXILIARY_REASON = "fichier de documentation du producteur (meta, varmod, lisez
 
 @dataclass(frozen=True)
 class ImportResult:
-    """Outcome for one file: the stored entry, the French reason it was refused, or why it was skipped."""
+    """Outcome for one file: the stored entries (one per vintage when a file spreads its years
+    over columns), what was done on the way, the French reason it was refused, or why it was
+    skipped."""
 
     path: Path
-    entry: StoredEntry | None = None
+    entries: tuple[StoredEntry, ...] = ()
     error: str | None = None
     skipped: str | None = None
+    notes: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()   # years held by a file with one row per territory and year
 
     @property
     def ok(self) -> bool:
-        return self.entry is not None
+        return bool(self.entries)
+
+    @property
+    def entry(self) -> StoredEntry | None:
+        """The entry of the latest vintage (the only one for most files)."""
+        return max(self.entries, key=lambda e: e.vintage) if self.entries else None
 
 
 def import_file(
@@ -57,8 +68,21 @@ def import_file(
 ) -> StoredEntry:
     """Recognise, read and store one file; raise an AbsError if it is refused.
 
-    ``origin`` is what the manifest records as the file's origin (default: its path).
-    """
+    Returns the entry of the latest vintage (see :func:`import_file_result` for all of them
+    and the notes of the import report). ``origin`` is what the manifest records as the
+    file's origin (default: its path)."""
+    return import_file_result(path, store, catalog=catalog, fictional=fictional, origin=origin).entry
+
+
+def import_file_result(
+    path: str | Path,
+    store: Store,
+    *,
+    catalog: Catalog | None = None,
+    fictional: bool = False,
+    origin: str | None = None,
+) -> ImportResult:
+    """Recognise, read and store one file: every entry stored and the notes for the report."""
     path = Path(path)
     origin = origin or f"import : {path.resolve()}"
     if path.is_dir():
@@ -66,28 +90,47 @@ def import_file(
     if not path.is_file():
         raise AbsError(f"Fichier introuvable : {path}")
     if path.suffix.lower() in (".geojson", ".json"):
-        return _import_contours(path, store, fictional=fictional, origin=origin)
+        return ImportResult(path=path, entries=(_import_contours(path, store, fictional=fictional, origin=origin),))
     catalog = catalog or load_catalog()
     found: Recognition = recognize_file(path, catalog)
-    frame = read_table(path, required=[found.code_column], dataset=found.dataset)
-    vintage = found.vintage
-    if vintage is None:  # the vintage is in the rows (one file, several years)
-        column = catalog.get(found.dataset).signature.vintage_column
-        vintage = int(pd.to_numeric(frame[column], errors="coerce").max())
+    dataset = catalog.get(found.dataset)
+    notes: list[str] = []
+    frame = read_table(path, required=[found.code_column], dataset=found.dataset,
+                       rename=found.renaming, notes=notes)
+    if found.renaming:
+        notes.insert(0, f"{len(found.renaming)} colonne(s) d'une rediffusion lue(s) sous le nom du producteur ("
+                     + ", ".join(f"{a} -> {b}" for a, b in found.renaming.items()) + ").")
     level = found.level
     if level is None:
         labels = next((frame[c] for c in _LABEL_COLUMNS if c in frame.columns), None)
         level = detect_level(frame[found.code_column], labels)
-    return store.save(
-        frame,
-        dataset=found.dataset,
-        vintage=vintage,
-        level=level,
-        origin=origin,
-        source_file=path,
-        sha256=sha256_of(path),
-        fictional=fictional,
-    )
+    common = dict(level=level, origin=origin, source_file=path,
+                  sha256=sha256_of(path), fictional=fictional)
+    if dataset.layout is not None:
+        entries = _save_years_in_columns(frame, found, dataset, store, common)
+        notes.append(f"Tableau {found.part} ({dataset.layout.title(found.part)}) : une colonne par année, "
+                     f"rangé en {len(entries)} millésime(s) ({entries[0].vintage} à {entries[-1].vintage}).")
+        return ImportResult(path=path, entries=tuple(entries), notes=tuple(notes))
+    vintage, years = found.vintage, ()
+    if vintage is None:  # the vintage is in the rows (one file, several years): all kept in one table
+        column = dataset.signature.vintage_column
+        found_years = pd.to_numeric(frame[column], errors="coerce").dropna().astype(int)
+        vintage, years = int(found_years.max()), tuple(sorted(set(found_years)))
+    entry = store.save(frame, dataset=found.dataset, vintage=vintage, **common)
+    return ImportResult(path=path, entries=(entry,), notes=tuple(notes), years=years)
+
+
+def _save_years_in_columns(frame: pd.DataFrame, found: Recognition, dataset, store: Store,
+                           common: dict) -> list[StoredEntry]:
+    """One stored table per year column: the code and label columns, and the year's values
+    under the measure's name (``Tab23``)."""
+    years = [c for c in frame.columns if re.fullmatch(r"(19|20)\d{2}", str(c))]
+    labels = [c for c in frame.columns if c not in years]
+    entries = []
+    for year in sorted(years, key=int):
+        table = frame[labels].assign(**{found.part: frame[year].to_numpy()})
+        entries.append(store.save(table, dataset=found.dataset, vintage=int(year), part=found.part, **common))
+    return entries
 
 
 def _import_contours(path: Path, store: Store, *, fictional: bool, origin: str) -> StoredEntry:
@@ -122,11 +165,11 @@ def import_files(
             results += _import_archive(path, store, catalog=catalog, fictional=fictional)
             continue
         try:
-            entry = import_file(path, store, catalog=catalog, fictional=fictional)
+            result = import_file_result(path, store, catalog=catalog, fictional=fictional)
         except AbsError as error:
             results.append(ImportResult(path=path, error=str(error)))
         else:
-            results.append(ImportResult(path=path, entry=entry))
+            results.append(result)
     return results
 
 
@@ -153,12 +196,13 @@ def _import_archive(path: Path, store: Store, *, catalog: Catalog, fictional: bo
                     with archive.open(info) as source, open(target, "wb") as out:
                         shutil.copyfileobj(source, out)
                     try:
-                        entry = import_file(target, store, catalog=catalog, fictional=fictional,
-                                            origin=f"import : {path.resolve()} ({info.filename})")
+                        result = import_file_result(target, store, catalog=catalog, fictional=fictional,
+                                                    origin=f"import : {path.resolve()} ({info.filename})")
                     except AbsError as error:
                         results.append(ImportResult(path=shown, error=str(error).replace(str(target), name)))
                     else:
-                        results.append(ImportResult(path=shown, entry=entry))
+                        results.append(ImportResult(path=shown, entries=result.entries, notes=result.notes,
+                                                    years=result.years))
             return results
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         return [ImportResult(path=path, error=(

@@ -29,7 +29,8 @@ CODE_COLUMN_PATTERN = re.compile(
     r"^(CODGEO|CODE|COM|DEPCOM|INSEE_COM|CODE_INSEE|IRIS|CODE_IRIS|DEP|REG|EPCI|SIREN|SIREN_EPCI|"
     r"CODE_EPCI|CODE_DEP|CODE_REG|ARR|CV|UU\d*|AU\d*|ZE\d*|BV\d*|AAV\d*|NUMEPCI|TYP_IRIS|"
     r"MODIF_IRIS|LAB_IRIS|ID_MODIF_GEO|GRD_QUART|TRIRIS|CODGEO_\d+|ANNEE|NOTE|"
-    r"COD[A-Z_]*|CODE_[A-Z0-9_]+|NUM(COM|DEP|REG|EPCI|IRIS)|SIREN_[A-Z]+)$",
+    r"COD[A-Z_]*|CODE_[A-Z0-9_]+|NUM(COM|DEP|REG|EPCI|IRIS)|SIREN_[A-Z]+|"
+    r"CODE R[EÉ]GION|CODE D[EÉ]PARTEMENT|CODE COMMUNE)$",
     re.IGNORECASE,
 )
 
@@ -98,7 +99,7 @@ def _sniff_separator(header_line: str, path: Path) -> str:
     return sep
 
 
-def _read_csv_text(path: Path, fmt: FileFormat) -> pd.DataFrame:
+def _read_csv_text(path: Path, fmt: FileFormat, notes: list[str] | None = None) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.strip():
         raise SourceFileError(f"Le fichier {path} est vide.")
@@ -108,7 +109,6 @@ def _read_csv_text(path: Path, fmt: FileFormat) -> pd.DataFrame:
         raise SourceFileError(f"Le fichier {path} n'a pas de ligne d'en-tête après {fmt.skiprows} ligne(s) de titre.")
     sep = fmt.sep or _sniff_separator(lines[fmt.skiprows], path)
     header = [h.strip() for h in next(csv.reader([lines[fmt.skiprows]], delimiter=sep))]
-    _check_unique([h for h in header if h], path)
     _check_field_counts(lines[fmt.skiprows + 1:], sep, len(header), fmt.skiprows + 2, path)
     try:
         frame = pd.read_csv(
@@ -128,7 +128,50 @@ def _read_csv_text(path: Path, fmt: FileFormat) -> pd.DataFrame:
         if frame.iloc[:, i].astype(str).str.strip().ne("").any():
             raise SourceFileError(f"Colonne sans nom mais remplie (position {i + 1}) dans {path}.")
     frame = frame.iloc[:, [i for i in range(len(frame.columns)) if i not in set(nameless)]]
-    return frame.astype(object)
+    return _collapse_duplicates(frame.astype(object), path, notes)
+
+
+def _collapse_duplicates(frame: pd.DataFrame, path: Path, notes: list[str] | None) -> pd.DataFrame:
+    """A column name written twice: one column if both copies hold the same values, else refused.
+
+    Third-party re-exports sometimes repeat columns (the RP IRIS couples base re-exported with
+    eight names twice); identical copies lose nothing when collapsed, and the import report says
+    so. Copies that differ cannot be told apart: the file is refused naming the column and the
+    first line where they differ.
+    """
+    names = list(frame.columns)
+    if len(set(names)) == len(names):
+        return frame
+    keep, collapsed = [], []
+    for name in dict.fromkeys(names):
+        positions = [i for i, n in enumerate(names) if n == name]
+        keep.append(positions[0])
+        if len(positions) == 1:
+            continue
+        first = frame.iloc[:, positions[0]].astype(str).str.strip()
+        for other in positions[1:]:
+            copy = frame.iloc[:, other].astype(str).str.strip()
+            differ = first.ne(copy)
+            if differ.any():
+                # "0.0" and "0" are the same number: compare as numbers before refusing.
+                a, b = _parse_numeric(first, None), _parse_numeric(copy, None)
+                if a is not None and b is not None:
+                    differ = ~((a == b) | (a.isna() & b.isna()))
+            if differ.any():
+                row = int(differ.to_numpy().nonzero()[0][0])
+                raise SourceFileError(
+                    f"Colonne « {name} » en double dans {path}, avec des valeurs différentes (ligne "
+                    f"{row + 2} : « {first.iloc[row]} » puis « {copy.iloc[row]} ») : impossible de savoir "
+                    "laquelle est la bonne. Reprenez le fichier d'origine publié par le producteur."
+                )
+        collapsed.append(name)
+    if notes is not None:
+        notes.append(
+            f"{len(collapsed)} colonne(s) présente(s) deux fois avec des valeurs identiques, gardée(s) une "
+            f"seule fois : {', '.join(collapsed)}."
+        )
+    frame = frame.iloc[:, sorted(keep)]
+    return frame
 
 
 def _check_field_counts(lines: list[str], sep: str, width: int, first_lineno: int, path: Path) -> None:
@@ -214,7 +257,7 @@ def _parse_numeric(values: pd.Series, decimal: str | None) -> pd.Series | None:
 
 
 _COMMUNE_CODE_COLUMNS = re.compile(r"^(CODGEO|COM|DEPCOM|INSEE_COM|CODE_INSEE)$", re.IGNORECASE)
-_DEP_CODE_COLUMNS = re.compile(r"^(DEP|CODE_DEP)$", re.IGNORECASE)
+_DEP_CODE_COLUMNS = re.compile(r"^(DEP|CODE_DEP|CODE D[EÉ]PARTEMENT)$", re.IGNORECASE)
 
 
 def _repair_code(name: str, codes: pd.Series) -> pd.Series:
@@ -237,6 +280,8 @@ def read_table(
     required: Iterable[str] = (),
     usecols: Iterable[str] | None = None,
     dataset: str | None = None,
+    rename: dict[str, str] | None = None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Read one INSEE/CAF table into a DataFrame with original column names.
 
@@ -247,6 +292,11 @@ def read_table(
     required : columns that must be present (a "light" extract may omit others).
     usecols : keep only these columns (plus nothing else).
     dataset : dataset id, used in error messages.
+    rename : {name in the file: producer's name} applied to the header before anything else
+        (a redistributor's labels back to the producer's columns; ``required`` and ``usecols``
+        use the producer's names, and code columns are recognised under them).
+    notes : list that receives, in French, what was done to the file on the way (identical
+        duplicated columns collapsed), for the import report.
 
     Returns
     -------
@@ -261,7 +311,10 @@ def read_table(
     if fmt.kind in ("xlsx", "xls"):
         raw = _read_excel(path, fmt)
     else:
-        raw = _read_csv_text(path, fmt)
+        raw = _read_csv_text(path, fmt, notes)
+    if rename:
+        raw = raw.rename(columns=rename)
+        _check_unique(list(raw.columns), path)
 
     missing = [c for c in required if c not in raw.columns]
     if missing:

@@ -3,13 +3,14 @@
 Analysts behind administration proxies download files by hand and rename them;
 so a file is recognised by its columns (the catalog's ``signature`` of each
 dataset), the file name serving only where the producer writes the vintage
-nowhere else (CAF files).
+nowhere else (CAF files) or the measure (DREES tables). A redistributor's
+relabelled columns are read under the producer's names (the catalog's ``aliases``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +33,8 @@ class Recognition:
     code_column: str
     level: str | None  # None when the codes must be read to tell (see ``detect_level``)
     specificity: int
+    renaming: dict = field(default_factory=dict)   # {column of the file: producer's name}
+    part: str | None = None                        # measure of a years-in-columns table (``Tab23``)
 
 
 def recognize_columns(columns: list[str], filename: str, catalog: Catalog) -> Recognition:
@@ -44,13 +47,14 @@ def recognize_columns(columns: list[str], filename: str, catalog: Catalog) -> Re
     for dataset in catalog:
         if dataset.signature is None:
             continue
-        found = dataset.signature.match(columns, filename)
+        renaming = dataset.renaming(columns)
+        found = dataset.signature.match([renaming.get(c, c) for c in columns], filename)
         if found is not None:
-            matches.append((found.specificity, dataset, found.vintage))
+            matches.append((found.specificity, dataset, found.vintage, renaming))
     if not matches:
         raise UnrecognizedFileError(_explain(filename, columns, catalog))
     matches.sort(key=lambda m: (-m[0], m[1].id))
-    specificity, dataset, vintage = matches[0]
+    specificity, dataset, vintage, renaming = matches[0]
     tied = [m[1].id for m in matches if m[0] == specificity]
     if len(tied) > 1:
         raise UnrecognizedFileError(
@@ -62,7 +66,17 @@ def recognize_columns(columns: list[str], filename: str, catalog: Catalog) -> Re
             f"Fichier {filename} : reconnu comme « {dataset.id} », mais son millésime est introuvable. "
             "Gardez l'année dans le nom du fichier, comme le producteur le publie."
         )
-    by_upper = {c.upper(): c for c in columns}
+    part = None
+    if dataset.layout is not None:
+        part = dataset.layout.part_of(filename)
+        if part is None:
+            known = ", ".join(f"{p} ({title})" for p, title in dataset.layout.parts)
+            raise UnrecognizedFileError(
+                f"Fichier {filename} : reconnu comme « {dataset.id} », mais son nom ne dit pas de quel "
+                f"tableau il s'agit (l'en-tête ne le dit pas). Tableaux connus : {known}. Gardez le numéro "
+                "du tableau dans le nom du fichier (ex. Tab23.csv)."
+            )
+    by_upper = {renaming.get(c, c).upper(): renaming.get(c, c) for c in columns}
     code_column = next(by_upper[c.upper()] for c in dataset.signature.code_columns if c.upper() in by_upper)
     return Recognition(
         dataset=dataset.id,
@@ -70,6 +84,8 @@ def recognize_columns(columns: list[str], filename: str, catalog: Catalog) -> Re
         code_column=code_column,
         level=_level_from_layout(dataset, code_column, filename),
         specificity=specificity,
+        renaming=renaming,
+        part=part,
     )
 
 
@@ -96,9 +112,22 @@ def _level_from_layout(dataset, code_column: str, filename: str) -> str | None:
     return None
 
 
+#: Column names that say a share or rate was computed by whoever made the file (``dmv_65p_pct_16``).
+_DERIVED_SHARE = re.compile(r"(?i)(^|_)(pct|part|prop|ratio)(_|$)")
+
+
 def _explain(filename: str, columns: list[str], catalog: Catalog) -> str:
     """Why nothing matched: the closest dataset and what it lacks."""
     shown = ", ".join(columns[:8]) + ("…" if len(columns) > 8 else "")
+    derived = [c for c in columns if _DERIVED_SHARE.search(c)]
+    if len(derived) >= 3:
+        listed = ", ".join(derived[:5]) + ("…" if len(derived) > 5 else "")
+        return (
+            f"Fichier non reconnu : {filename}. Il contient des parts calculées par un tiers ({listed}), pas les "
+            "comptages publiés par l'INSEE ou la CAF : abs ne reprend pas une part dont il ne peut vérifier "
+            "ni le numérateur ni le dénominateur (il les recalcule à partir des comptages officiels). "
+            "Importez les bases d'origine (ex. bases IRIS du recensement) ; `abs data fetch` les télécharge."
+        )
     message = (
         f"Fichier non reconnu : {filename}. Ses colonnes ({shown}) ne correspondent à aucun jeu de "
         "données du catalogue (recensement, FiLoSoFi, Dossier complet, Comparateur, CAF, COG…)."

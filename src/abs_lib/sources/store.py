@@ -5,6 +5,8 @@ Layout under the data directory (cookiecutter-data-science):
     raw/<dataset>/<vintage>/<original file>              immutable copy of what was fetched/imported
     processed/<dataset>/<vintage>/<level>.parquet         the table as read (codes as text)
     processed/<dataset>/<vintage>/<level>.json            manifest: origin, checksum, rows…
+    processed/<dataset>/<vintage>/<level>.<part>.parquet  one measure of a dataset published as
+                                                          one file per measure (DREES ``Tab23``…)
 
 Every write goes to a temporary file first and is renamed into place, so an
 interrupted import never leaves a half-written table that looks valid.
@@ -52,6 +54,7 @@ class StoredEntry:
     parquet: str = ""
     columns: dict | None = None       # column -> count / level / label (sources/columns.py)
     geography: dict | None = None     # evidence of the file's commune geography (territories/fit.py)
+    part: str | None = None           # the measure, when a dataset comes as one file per measure
 
     @property
     def geography_year(self) -> int | None:
@@ -85,17 +88,20 @@ class Store:
         member: str | None = None,
         fictional: bool = False,
         keep_raw: bool = True,
+        part: str | None = None,
     ) -> StoredEntry:
         """Store ``frame`` as parquet with its manifest; copy the original file.
 
         The manifest is written last: a table without manifest is not listed,
-        so a crash between the two leaves the store consistent.
+        so a crash between the two leaves the store consistent. ``part`` names one
+        measure of a dataset published as one file per measure: each part is stored
+        (and traced to its file) on its own, and ``load`` joins the parts of a vintage.
         """
         source_file = Path(source_file)
         checksum = sha256 or sha256_of(source_file)
         folder = self._processed(dataset, int(vintage))
-        parquet = folder / f"{level}.parquet"
-        manifest = folder / f"{level}.json"
+        stem = f"{level}.{part}" if part else level
+        parquet = folder / f"{stem}.parquet"
         if keep_raw and source_file.is_file():
             raw_target = self._raw(dataset, int(vintage)) / source_file.name
             if not raw_target.exists() or sha256_of(raw_target) != checksum:
@@ -114,6 +120,7 @@ class Store:
             member=member,
             parquet=str(parquet.relative_to(self.root)),
             columns=column_kinds(dataset, frame),
+            part=part,
         )
         self._write_manifest(entry)
         return entry
@@ -171,9 +178,28 @@ class Store:
         )
 
     def load(self, dataset: str, vintage: int, level: str) -> pd.DataFrame:
-        """The stored table, columns as in the original file (codes as text)."""
+        """The stored table, columns as in the original file (codes as text).
+
+        A dataset stored in parts (one file per measure) is given back as one table: the
+        parts are joined on their shared columns (codes and labels), one row per territory.
+        """
         entry = self.entry(dataset, vintage, level)
-        return pd.read_parquet(self.root / entry.parquet)
+        if entry.part is None:
+            return pd.read_parquet(self.root / entry.parquet)
+        return self.load_parts([e for e in self.entries()
+                                if (e.dataset, e.vintage, e.level) == (dataset, int(vintage), level)])
+
+    def load_parts(self, entries: list[StoredEntry]) -> pd.DataFrame:
+        """The tables of ``entries`` (parts of one dataset, vintage and level) joined into one."""
+        out = None
+        for entry in sorted(entries, key=lambda e: e.part or ""):
+            frame = pd.read_parquet(self.root / entry.parquet)
+            if out is None:
+                out = frame
+                continue
+            shared = [c for c in frame.columns if c in out.columns]
+            out = out.merge(frame, on=shared, how="outer", validate="one_to_one")
+        return out
 
     def vintages(self, dataset: str, level: str | None = None) -> list[int]:
         return sorted({e.vintage for e in self.entries() if e.dataset == dataset and (level is None or e.level == level)})

@@ -33,7 +33,7 @@ def real_store(shared_data, tmp_path_factory):
 def _key_figure_output(notebook_path: Path) -> str:
     nb = json.loads(notebook_path.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
-        if cell["cell_type"] == "code" and "show_key_figures" in "".join(cell["source"]):
+        if cell["cell_type"] == "code" and ("show_key_figures" in "".join(cell["source"]) or "update_key_figures" in "".join(cell["source"])):
             return "".join(o["data"]["text/html"] if isinstance(o["data"]["text/html"], str) else "".join(o["data"]["text/html"])
                            for o in cell["outputs"] if "text/html" in o.get("data", {}))
     raise AssertionError("no key-figure cell")

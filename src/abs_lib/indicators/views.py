@@ -49,15 +49,22 @@ def name_absent_members(view: pd.DataFrame, out_of_file: str) -> pd.DataFrame:
     absent = view[is_member & flags.str.contains(out_of_file, regex=False).to_numpy()]
     if absent.empty:
         return view
-    missing = absent.groupby([absent["indicator"].astype(str), absent["vintage"]])["territory"].agg(
-        lambda codes: ", ".join(sorted(map(str, codes))))
+    members = int(is_member.sum() and view.loc[is_member, "territory"].nunique())
+
+    def listed(codes) -> str:
+        codes = sorted(map(str, codes))
+        if len(codes) == members:
+            return f"aucune des {members} communes du territoire n'y figure"
+        return "communes non couvertes : " + ", ".join(codes)
+
+    missing = absent.groupby([absent["indicator"].astype(str), absent["vintage"]])["territory"].agg(listed)
     own = (view["role"] == ROLE_TERRITORY).to_numpy() & flags.str.contains(out_of_file, regex=False).to_numpy()
     if not own.any():
         return view
     keys = list(zip(view.loc[own, "indicator"].astype(str), view.loc[own, "vintage"]))
     named = [missing.get(k) for k in keys]
     new_flags = flags.copy()
-    new_flags.loc[own] = [f"{f} (communes non couvertes : {n})" if n else f for f, n in zip(flags[own], named)]
+    new_flags.loc[own] = [f"{f} ({n})" if n else f for f, n in zip(flags[own], named)]
     out = view.copy()
     out["flags"] = new_flags.astype("category")
     return out

@@ -16,7 +16,7 @@ from abs_lib.errors import FigureError
 from abs_lib.formatting import format_number
 from abs_lib.portrait import figures, tables
 from abs_lib.portrait.build import Portrait
-from abs_lib.portrait.periods import resolve_periods, vintages_used
+from abs_lib.portrait.periods import Periods, vintages_used
 
 THEME_TITLES = {
     "démographie": "Démographie", "petite-enfance": "Petite enfance", "enfance-jeunesse": "Enfance et jeunesse",
@@ -220,25 +220,25 @@ def explorer(portrait: Portrait, *, theme: str, indicator: str):
     return widgets.VBox([widgets.HBox([theme_box, indicator_box]), out])
 
 
-def update_key_figures(portrait: Portrait, *, baseline: int | None = None, update: int | None = None) -> Html:
-    """The update's opening: which vintage each source brings before and after, then the
-    key figures side by side with their evolution where it is meaningful."""
-    periods = resolve_periods(portrait, baseline, update)
-    wanted = [i for i in KEY_FIGURES if i in portrait.registry]
-    wanted += [i for t in portrait.registry.by_theme() for i in portrait.registry.by_theme()[t] if i not in wanted]
-    before = vintages_used(portrait, wanted, periods.baseline) or "aucune donnée"
-    after = vintages_used(portrait, wanted, periods.update) or "aucune donnée"
+def update_key_figures(portrait: Portrait, periods: Periods) -> Html:
+    """The update's opening: which vintage each source brings before and after (and how the
+    dates were chosen), then the key figures side by side with their evolution where it is
+    meaningful."""
+    registry = portrait.registry
+    keys = [i for i in KEY_FIGURES if i in registry]
+    every = keys + [i for ind in registry for i in [ind.id] if i not in keys]
+    before = vintages_used(portrait, every, periods.baseline) or "aucune donnée"
+    after = vintages_used(portrait, every, periods.update) or "aucune donnée"
     parts = [f"<p>Avant ({periods.baseline}) : {html.escape(before)}. Après ({periods.update}) : "
              f"{html.escape(after)}.</p>"]
     parts += [message(note).text for note in periods.notes]
-    keys = [i for i in KEY_FIGURES if i in portrait.registry]
-    parts.append(html_table(tables.side_by_side(portrait, keys, baseline=periods.baseline, update=periods.update)).text)
+    parts.append(html_table(tables.side_by_side(portrait, keys, baseline=periods.baseline,
+                                                update=periods.update)).text)
     return Html("\n".join(parts))
 
 
-def focus_themes(portrait: Portrait, focus, *, baseline: int | None = None, update: int | None = None) -> Html:
+def focus_themes(portrait: Portrait, focus, periods: Periods) -> Html:
     """The update's priority themes, each at the baseline and at the update, in the order asked."""
-    periods = resolve_periods(portrait, baseline, update)
     return Html("\n".join(before_after(portrait, t, baseline=periods.baseline, update=periods.update).text
                           for t in focus))
 

@@ -150,7 +150,7 @@ STUDIES: dict[str, Study] = {
     "diagnostic": Study("diagnostic", "Diagnostic sociodémographique"),
     "actualisation": Study("actualisation", "Actualisation du diagnostic", parameters={
         **COMMON_PARAMETERS,
-        "baseline": Param("int"),  # census vintage of the initial diagnostic
+        "baseline": Param("int", optional=True),  # year of the initial diagnosis (None: see resolve_periods)
         "update": Param("int", optional=True),  # None: the latest vintage
         "focus": Param("list", choices=registry_themes, label="thème"),  # priority themes, in order
         "local_data": Param("path", optional=True, must_exist=True),  # the analyst's structures file

@@ -8,6 +8,7 @@ references at that same vintage, so a row never compares different years.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +70,7 @@ def _label_for(portrait: Portrait, level: str, code: str) -> str:
 
 def _reason(flags: str) -> str:
     """A flag text as shown to readers (French typography: a space before the colon)."""
-    return str(flags or "").replace(": ", " : ")
+    return re.sub(r"(?<! ): ", " : ", str(flags or ""))
 
 
 def _cells(portrait: Portrait, max_vintage: int | None) -> dict:

@@ -67,3 +67,17 @@ def server():
     yield srv
     srv.shutdown()
     srv.server_close()
+
+
+@pytest.fixture(scope="session")
+def real_store(shared_data, tmp_path_factory) -> Path:
+    """A store holding the FiLoSoFi, Dossier complet/Comparateur and CAF extracts and the
+    Côte-d'Or contours, imported as an analyst would (read-only for the tests using it)."""
+    from abs_lib.sources.importing import import_files
+    from abs_lib.sources.store import Store
+
+    root = tmp_path_factory.mktemp("real-data")
+    files = [p for sub in ("filosofi", "insee_dossier_complet", "caf") for p in sorted((shared_data / sub).glob("*.csv"))]
+    files.append(shared_data / "geo" / "communes_dep21.geojson")
+    assert all(r.ok for r in import_files(files, Store(root)))
+    return root

@@ -64,7 +64,7 @@ POP_2019 = frame({
 # ------------------------------------------------------------------------- démographie
 
 def test_demography_counts_and_ratios_are_sum_then_divide():
-    t = compute_indicators(membership(), {("rp-population-commune", 2019): POP_2019},
+    t = compute_indicators(membership(), {("rp-population-iris", 2019): POP_2019},
                            indicators=["population", "part_75_plus", "indice_vieillissement", "part_60_plus"])
     # EPCI 1 = A + B: population 3000 + 1500 = 4500
     assert value(t, "epci", E1, "population").value == 4500
@@ -86,7 +86,7 @@ def test_demography_counts_and_ratios_are_sum_then_divide():
     row = value(t, "commune", D, "part_75_plus")
     assert row.value == pytest.approx(22.0) and "petit effectif" in row["flags"]
     assert value(t, "commune", A, "part_75_plus")["flags"] == ""
-    assert value(t, "epci", E1, "part_75_plus").source == "rp-population-commune 2019"
+    assert value(t, "epci", E1, "part_75_plus").source == "rp-population-iris 2019"
 
 
 def test_second_alternative_when_75_plus_is_split_in_two_bands():
@@ -122,7 +122,7 @@ def test_coverage_rate_published_per_epci_wins_over_sum_of_communes():
     places_epci = frame({E1: {"tot_offre": 70}})                          # EPCI published
     t = compute_indicators(
         membership(),
-        {("rp-population-commune", 2019): POP_2019, ("caf-places-accueil-jeune-enfant", 2019): places_com},
+        {("rp-population-iris", 2019): POP_2019, ("caf-places-accueil-jeune-enfant", 2019): places_com},
         {("caf-places-accueil-jeune-enfant", 2019, "epci"): places_epci},
         indicators=["taux_couverture_accueil_jeune_enfant"])
     # commune A: 50 / 100.5 × 100 = 49.75…
@@ -138,7 +138,7 @@ def test_coverage_rate_published_per_epci_wins_over_sum_of_communes():
 
 def test_coverage_rate_sums_the_four_modes_when_total_is_missing():
     places = frame({E1: {"pl_eaje": 20, "pl_am_ind": 40.0, "pl_gad_ind": 3, "pl_prescol": 7}})
-    t = compute_indicators(membership(), {("rp-population-commune", 2019): POP_2019},
+    t = compute_indicators(membership(), {("rp-population-iris", 2019): POP_2019},
                            {("caf-places-accueil-jeune-enfant", 2019, "epci"): places},
                            levels=["epci"], indicators=["taux_couverture_accueil_jeune_enfant",
                                                         "taux_couverture_eaje"])
@@ -159,7 +159,7 @@ def test_local_coverage_rate_from_the_analysts_file():
     local = local_places_by_commune(structures, as_of="2019-12-31", communes=[A, B, D])
     # A: 30 + 10 (the halte closed in 2018); B: covered, no structure -> 0; C not covered -> absent
     assert local["PLACES_LOCAL"].to_dict() == {A: 40.0, B: 0.0, D: 12.0}
-    t = compute_indicators(membership(), {("rp-population-commune", 2019): POP_2019,
+    t = compute_indicators(membership(), {("rp-population-iris", 2019): POP_2019,
                                           ("local-accueil-jeune-enfant", 2019): local},
                            indicators=["taux_couverture_local"])
     # EPCI 1: 40 / 160.75 × 100 = 24.88… ; D: 12 / 40 × 100 = 30
@@ -170,13 +170,13 @@ def test_local_coverage_rate_from_the_analysts_file():
 
 def test_vintage_map_pairs_local_places_with_an_older_census():
     local = frame({A: {"PLACES_LOCAL": 40}})
-    t = compute_indicators(membership().iloc[:1], {("rp-population-commune", 2019): POP_2019.loc[[A]],
+    t = compute_indicators(membership().iloc[:1], {("rp-population-iris", 2019): POP_2019.loc[[A]],
                                                    ("local-accueil-jeune-enfant", 2024): local},
                            vintages=[2024], indicators=["taux_couverture_local"],
-                           vintage_map={"rp-population-commune": {2024: 2019}})
+                           vintage_map={"rp-population-iris": {2024: 2019}})
     row = value(t, "commune", A, "taux_couverture_local")
     assert row.value == pytest.approx(40 / 100.5 * 100)
-    assert row.source == "local-accueil-jeune-enfant 2024 + rp-population-commune 2019"
+    assert row.source == "local-accueil-jeune-enfant 2024 + rp-population-iris 2019"
 
 
 # ------------------------------------------------------------------------- familles
@@ -184,7 +184,7 @@ def test_vintage_map_pairs_local_places_with_an_older_census():
 def test_complementary_variables_flag_small_zones():
     fam = frame({A: {"C_MENPSEUL": 400, "C_MEN": 1300}, B: {"C_MENPSEUL": 210, "C_MEN": 640},
                  D: {"C_MENPSEUL": 60, "C_MEN": 220}, C: {"C_MENPSEUL": 300, "C_MEN": 1100}})
-    t = compute_indicators(membership(), {("rp-population-commune", 2019): POP_2019,
+    t = compute_indicators(membership(), {("rp-population-iris", 2019): POP_2019,
                                           ("rp-familles-commune", 2019): fam},
                            indicators=["part_personnes_seules"])
     # EPCI 1: (400 + 210) / (1300 + 640) × 100 = 31.44… ; 4 500 inhabitants: no caution
@@ -310,7 +310,7 @@ def test_zero_denominator_gives_missing_value_with_reason():
 
 
 def test_indicators_without_data_are_rows_not_dropped():
-    t = compute_indicators(membership(), {("rp-population-commune", 2019): POP_2019})
+    t = compute_indicators(membership(), {("rp-population-iris", 2019): POP_2019})
     n_territories = 4 + 3 + 2 + 2 + 1 + 1
     assert len(t) == n_territories * t["indicator"].nunique()
     assert t["indicator"].nunique() >= 40
@@ -335,7 +335,7 @@ def test_a_table_without_the_variable_says_which_one():
 def test_territory_view_gives_communes_and_references():
     m = membership()
     m.loc[3, "epci"] = E1          # C joins EPCI 1: it now spans départements 01 and 02
-    t = compute_indicators(m, {("rp-population-commune", 2019): POP_2019}, indicators=["population"])
+    t = compute_indicators(m, {("rp-population-iris", 2019): POP_2019}, indicators=["population"])
     view = territory_view(t, m, "epci", E1)
     got = [(r.role, r.level, r.territory) for r in view.itertuples()]
     assert got == [("territoire", "epci", E1), ("commune membre", "commune", A),
@@ -369,15 +369,15 @@ def test_numeric_codes_are_refused():
     m = membership()
     m["commune"] = [1001, 1002, 1003, 2001]
     with pytest.raises(IndicatorError, match="numérique"):
-        compute_indicators(m, {("rp-population-commune", 2019): POP_2019}, indicators=["population"])
+        compute_indicators(m, {("rp-population-iris", 2019): POP_2019}, indicators=["population"])
 
 
 def test_membership_must_be_complete_and_unique():
     with pytest.raises(IndicatorError, match="epci"):
-        compute_indicators(membership().drop(columns="epci"), {("rp-population-commune", 2019): POP_2019})
+        compute_indicators(membership().drop(columns="epci"), {("rp-population-iris", 2019): POP_2019})
     m = pd.concat([membership(), membership().iloc[:1]])
     with pytest.raises(IndicatorError, match="plusieurs fois"):
-        compute_indicators(m, {("rp-population-commune", 2019): POP_2019})
+        compute_indicators(m, {("rp-population-iris", 2019): POP_2019})
 
 
 def test_secret_markers_must_be_converted_first():

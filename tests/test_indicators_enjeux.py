@@ -37,7 +37,7 @@ def inputs():
         ("filosofi-disp", 2019, "departement"): frame({"01": {"Q2": 21000}}),
         ("filosofi-disp", 2019, "metropole"): frame({"1": {"Q2": 22000}}),
     }
-    return {("rp-population-commune", 2019): pop, ("rp-activite-commune", 2019): act}, levels
+    return {("rp-population-iris", 2019): pop, ("rp-activite-commune", 2019): act}, levels
 
 
 @pytest.fixture(scope="module")

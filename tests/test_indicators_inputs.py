@@ -56,7 +56,7 @@ def test_published_places_feed_the_coverage_rate(demo):
     epci = sorted(membership["epci"].unique())[0]
     kids = pd.DataFrame({"P_POP0002": 1000.0}, index=pd.Index(membership["commune"], dtype=object))
     t = compute_indicators(
-        membership, {("rp-population-commune", 2019): kids},
+        membership, {("rp-population-iris", 2019): kids},
         {("caf-places-accueil-jeune-enfant", 2019, level): tables[2019],
          ("caf-couverture-petite-enfance-epci", 2019, level): rates[2019]},
         vintages=[2019], levels=["epci"],

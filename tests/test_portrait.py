@@ -116,19 +116,6 @@ def test_papermill_number_is_repaired_to_the_demo_epci():
     assert open_portrait(1, level="epci").code == "000000001"
 
 
-@pytest.fixture(scope="module")
-def real_store(shared_data, tmp_path_factory):
-    from abs_lib.sources.importing import import_files
-    from abs_lib.sources.store import Store
-
-    root = tmp_path_factory.mktemp("real")
-    files = [p for sub in ("filosofi", "insee_dossier_complet", "caf") for p in sorted((shared_data / sub).glob("*.csv"))]
-    files.append(shared_data / "geo" / "communes_dep21.geojson")
-    results = import_files(files, Store(root))
-    assert all(r.ok for r in results)
-    return root
-
-
 def test_real_epci_filosofi_values_equal_the_source_rows(real_store, shared_data):
     portrait = open_portrait("200000925", data_dir=real_store)
     filo = _raw(shared_data / "filosofi" / "FILO2019_DISP_EPCI.csv").set_index("CODGEO")

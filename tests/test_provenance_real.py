@@ -21,18 +21,6 @@ CAF_IRIS = [f"data_CAF_{year}_IRIS_dep21.csv" for year in range(2016, 2021)]
 
 
 @pytest.fixture(scope="module")
-def real_store(shared_data, tmp_path_factory):
-    from abs_lib.sources.importing import import_files
-    from abs_lib.sources.store import Store
-
-    root = tmp_path_factory.mktemp("real-data")
-    files = [p for sub in ("filosofi", "insee_dossier_complet", "caf") for p in sorted((shared_data / sub).glob("*.csv"))]
-    files.append(shared_data / "geo" / "communes_dep21.geojson")
-    assert all(r.ok for r in import_files(files, Store(root)))
-    return root
-
-
-@pytest.fixture(scope="module")
 def portrait(real_store):
     return open_portrait(TERRITORY, data_dir=real_store)
 

@@ -61,8 +61,9 @@ def test_int_parameter_refuses_the_rest_in_french(value):
 def test_required_and_optional_parameters():
     assert _one("update", None) is None
     assert _one("update", "2019") == 2019
-    with pytest.raises(ReportError, match="« baseline » manquant"):
-        _one("baseline", None)
+    assert _one("baseline", None) is None   # the study then picks it (INSEE's census rule)
+    with pytest.raises(ReportError, match="« focus » manquant"):
+        _one("focus", None)
 
 
 @pytest.mark.parametrize(

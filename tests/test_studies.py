@@ -18,18 +18,6 @@ from abs_lib.reports.studies import notebooks_dir
 REAL = ["200000925", "242100410"]
 
 
-@pytest.fixture(scope="module")
-def real_store(shared_data, tmp_path_factory):
-    from abs_lib.sources.importing import import_files
-    from abs_lib.sources.store import Store
-
-    root = tmp_path_factory.mktemp("real-data")
-    files = [p for sub in ("filosofi", "insee_dossier_complet", "caf") for p in sorted((shared_data / sub).glob("*.csv"))]
-    files.append(shared_data / "geo" / "communes_dep21.geojson")
-    assert all(r.ok for r in import_files(files, Store(root)))
-    return root
-
-
 def _key_figure_output(notebook_path: Path) -> str:
     nb = json.loads(notebook_path.read_text(encoding="utf-8"))
     for cell in nb["cells"]:

@@ -28,10 +28,14 @@ def register(sub) -> None:
         description=(
             "Importe des fichiers INSEE/CAF téléchargés à la main (utile derrière un proxy). Chaque "
             "fichier est reconnu par ses colonnes (jeu de données, millésime, niveau géographique), "
-            "copié tel quel dans raw/ et converti une fois en parquet dans processed/."
+            "copié tel quel dans raw/ et converti une fois en parquet dans processed/. Exception : le "
+            "fichier détail Logements du recensement (FD_LOGEMT_AAAA.csv, ou son archive .zip, ou le "
+            "parquet national) est lu en flux et agrégé par commune ; seuls son chemin et sa somme de "
+            "contrôle sont gardés dans raw/, pas une copie."
         ),
     )
-    imp.add_argument("files", nargs="+", metavar="FICHIER", help="fichier(s) CSV, XLS ou XLSX")
+    imp.add_argument("files", nargs="+", metavar="FICHIER",
+                     help="fichier(s) CSV, XLS ou XLSX (fichier détail Logements : aussi .zip ou .parquet)")
     add_data_dir_option(imp)
     imp.set_defaults(func=run_import)
 
@@ -54,7 +58,7 @@ def register(sub) -> None:
 
 def run_import(args) -> int:
     store = Store(data_dir(args.data_dir))
-    results = import_files(args.files, store)
+    results = import_files(args.files, store, progress=True)
     for result in results:
         if result.ok:
             e = result.entry

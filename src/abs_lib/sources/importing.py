@@ -3,6 +3,10 @@
 Each file is recognised from its columns, read by the strict reader and
 stored once as parquet beside an untouched copy of the original. A file that
 is not recognised is refused with the reason; the others still go in.
+
+The census dwellings detail file (FD_LOGEMT, hundreds of MB) is the exception: it is
+streamed into a commune table (``sources/fd_logement.py``) and only its checksum and
+path are kept, not a copy.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from typing import Iterable
 from abs_lib.errors import AbsError
 import pandas as pd
 
+from abs_lib.sources import fd_logement
 from abs_lib.sources.catalog import Catalog, load_catalog
-from abs_lib.sources.readers import read_contours, read_table
+from abs_lib.sources.readers import is_parquet, is_zip, read_contours, read_table
 from abs_lib.sources.recognize import Recognition, detect_level, recognize_file
 from abs_lib.sources.store import Store, StoredEntry, sha256_of
 
@@ -43,8 +48,12 @@ def import_file(
     *,
     catalog: Catalog | None = None,
     fictional: bool = False,
+    progress: bool = False,
 ) -> StoredEntry:
-    """Recognise, read and store one file; raise an AbsError if it is refused."""
+    """Recognise, read and store one file; raise an AbsError if it is refused.
+
+    ``progress``: show progress bars on long work (the FD_LOGEMT detail file).
+    """
     path = Path(path)
     if not path.is_file():
         raise AbsError(f"Fichier introuvable : {path}")
@@ -52,6 +61,14 @@ def import_file(
         return _import_contours(path, store, fictional=fictional)
     catalog = catalog or load_catalog()
     found: Recognition = recognize_file(path, catalog)
+    if fd_logement.is_detail_dataset(found.dataset):
+        return fd_logement.import_detail_file(path, store, vintage=found.vintage, progress=progress,
+                                              fictional=fictional)
+    if is_zip(path) or is_parquet(path):
+        raise AbsError(
+            f"Fichier {path.name} reconnu comme « {found.dataset} », mais `abs data import` ne lit ce jeu qu'en "
+            "CSV, XLS ou XLSX : extrayez le fichier de l'archive (ou téléchargez la version CSV) puis importez-le."
+        )
     frame = read_table(path, required=[found.code_column], dataset=found.dataset)
     vintage = found.vintage
     if vintage is None:  # the vintage is in the rows (one file, several years)
@@ -92,6 +109,7 @@ def import_files(
     *,
     catalog: Catalog | None = None,
     fictional: bool = False,
+    progress: bool = False,
 ) -> list[ImportResult]:
     """Import several files; one refused file does not stop the others."""
     catalog = catalog or load_catalog()
@@ -99,7 +117,7 @@ def import_files(
     for path in paths:
         path = Path(path)
         try:
-            entry = import_file(path, store, catalog=catalog, fictional=fictional)
+            entry = import_file(path, store, catalog=catalog, fictional=fictional, progress=progress)
         except AbsError as error:
             results.append(ImportResult(path=path, error=str(error)))
         else:

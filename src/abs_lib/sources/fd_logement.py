@@ -282,18 +282,23 @@ def _register_source(con, source: DetailSource):
 
     archive = zipfile.ZipFile(source.path)
     handle = archive.open(source.member)
-    counted = _CountingReader(handle)
-    reader = pacsv.open_csv(
-        counted,
-        read_options=pacsv.ReadOptions(block_size=16 << 20),
-        parse_options=pacsv.ParseOptions(delimiter=source.sep),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=list(READ_COLUMNS),
-            column_types={c: (pa.float64() if c == WEIGHT else pa.string()) for c in READ_COLUMNS},
-            decimal_point=source.decimal, null_values=[""], strings_can_be_null=True,
-        ),
-    )
-    con.register("fd_source", reader)
+    try:
+        counted = _CountingReader(handle)
+        reader = pacsv.open_csv(
+            counted,
+            read_options=pacsv.ReadOptions(block_size=16 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=source.sep),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(READ_COLUMNS),
+                column_types={c: (pa.float64() if c == WEIGHT else pa.string()) for c in READ_COLUMNS},
+                decimal_point=source.decimal, null_values=[""], strings_can_be_null=True,
+            ),
+        )
+        con.register("fd_source", reader)
+    except BaseException:
+        handle.close()
+        archive.close()
+        raise
     return (archive, handle, counted, archive.getinfo(source.member).file_size)
 
 

@@ -74,8 +74,15 @@ def test_cautions_follow_variables():
 
 def test_unverified_names_are_marked():
     reg = load_registry()
-    for iid in ("part_proprietaires_25_39", "part_locataires_hlm_25_39", "allocataires_aide_logement"):
-        assert reg[iid].confirmed is False
+    assert reg["allocataires_aide_logement"].confirmed is False
+
+
+def test_tenure_of_25_39_year_olds_comes_from_the_detail_file_and_is_a_census_count():
+    reg = load_registry()
+    for iid in ("part_proprietaires_25_39", "part_locataires_prives_25_39", "part_locataires_hlm_25_39"):
+        assert reg[iid].source == "rp-fd-logement" and reg[iid].is_census and reg[iid].small_counts
+        assert not reg[iid].complementary
+    assert reg["part_locataires_prives_25_39"].numerator.variables == ("RP_AGEPR2539_LOCVIDE", "RP_AGEPR2539_LOCMEUB")
 
 
 def test_unknown_indicator_message_is_french():

@@ -72,6 +72,10 @@ COMMANDS: dict[str, Case] = {
                 "importé  DREES_Tab23_dep21__NadNadou.csv : drees-accueil-jeune-enfant",
                 "refusé   ptod_agg_iris_21_subset.csv", "fichier(s) importé(s)"),
         why="the shared folder also holds a third party's computed shares (ptod…): refused, exit 1"),
+    "abs data import RP2019_LOGEMT_csv.zip": Case(
+        exit=1, output=("Fichier introuvable : RP2019_LOGEMT_csv.zip",),
+        why="the national dwellings detail file (hundreds of MB) is not among the shared extracts: the line "
+            "must fail cleanly; its streaming import is tested on files of the real layout in test_fd_logement.py"),
     "abs data list": Case(output=("filosofi-disp", "insee-dossier-complet", "table(s) dans")),
     # -- Les territoires
     "abs territory show 200000925": Case(output=("CC de la Plaine Dijonnaise", "code 200000925", "21005  Aiserey")),

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from abs_lib.indicators import load_registry
+from abs_lib.sources import fd_logement
 from abs_lib.sources.variables import civil_periods, split_vintage
 
 HEADERS = Path(__file__).parent / "fixtures" / "real_headers"
@@ -19,6 +20,8 @@ HEADERS = Path(__file__).parent / "fixtures" / "real_headers"
 #: Columns abs builds itself, which no INSEE/CAF header can hold.
 MADE_BY_ABS = {
     "PLACES_LOCAL": "places of the analyst's own file, summed by local_places_by_commune()",
+    **{name: "weighted count of the FD_LOGEMT detail file, aggregated by abs_lib.sources.fd_logement"
+       for name in fd_logement.variable_names()},
 }
 
 
@@ -113,7 +116,7 @@ def test_names_the_registry_relies_on(variable, source):
 
 def test_names_corrected_by_the_field_notes_are_not_used():
     """Field notes §E: no P_POP75P in commune bases, C_PMEN (not P_PMEN) in the couples base,
-    no tenure-by-age variables in any base."""
+    no tenure-by-age variables in any base (abs aggregates them from FD_LOGEMT instead)."""
     known = known_names()
     registry = load_registry()
     commune_base = vintage_free(fixture_lines(HEADERS / "insee_dossier_complet_2018_extraits.txt")[0])
@@ -123,6 +126,10 @@ def test_names_corrected_by_the_field_notes_are_not_used():
             for alternative in term.alternatives:
                 if "P_PMEN" in alternative.variables:
                     assert not {"rp-familles-commune", "rp-familles-iris"} & set(alternative.datasets), indicator.id
-    for iid in ("part_proprietaires_25_39", "part_locataires_hlm_25_39"):
-        assert not load_registry()[iid].confirmed
-        assert all(v not in known for v in load_registry()[iid].variables)
+    for iid in ("part_proprietaires_25_39", "part_locataires_prives_25_39", "part_locataires_hlm_25_39"):
+        indicator = registry[iid]
+        assert all(v not in known for v in indicator.variables)   # not INSEE names…
+        assert set(indicator.variables) <= set(fd_logement.variable_names())   # …but abs aggregates
+        assert "pas des variables INSEE" in registry["part_proprietaires_25_39"].notes
+    fd_header = vintage_free(fixture_lines(HEADERS / "insee_fd_logemt_2016_2020.txt")[0])
+    assert set(fd_logement.READ_COLUMNS) <= fd_header

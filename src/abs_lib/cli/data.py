@@ -31,11 +31,14 @@ def register(sub) -> None:
             "copié tel quel dans raw/ et converti une fois en parquet dans processed/. Un DOSSIER "
             "importe tous les fichiers qu'il contient (sous-dossiers compris), une archive ZIP telle "
             "que publiée tous ses fichiers de données ; fichiers cachés et fichiers de documentation "
-            "(meta_*, varmod_*…) ignorés."
+            "(meta_*, varmod_*…) ignorés. Exception : le fichier détail Logements du recensement "
+            "(FD_LOGEMT_AAAA.csv, son archive .zip ou le parquet national) est lu en flux et agrégé par "
+            "commune ; seuls son chemin et sa somme de contrôle sont gardés dans raw/, pas une copie."
         ),
     )
     imp.add_argument("files", nargs="+", metavar="FICHIER",
-                     help="fichier(s) CSV, XLS, XLSX, GeoJSON, archive(s) ZIP, ou dossier(s) qui les contiennent")
+                     help="fichier(s) CSV, XLS, XLSX, GeoJSON, archive(s) ZIP, ou dossier(s) qui les contiennent "
+                          "(fichier détail Logements : aussi .parquet)")
     add_data_dir_option(imp)
     imp.set_defaults(func=run_import)
 
@@ -58,7 +61,7 @@ def register(sub) -> None:
 
 def run_import(args) -> int:
     store = Store(data_dir(args.data_dir))
-    results = import_files(args.files, store)
+    results = import_files(args.files, store, progress=True)
     for result in results:
         if result.skipped:
             print(f"ignoré   {result.path.name} : {result.skipped}")

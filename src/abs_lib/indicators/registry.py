@@ -26,9 +26,16 @@ _REQUIRED = ("id", "label", "definition", "theme", "kind", "numerator", "unit", 
              "since", "higher_is_need", "caution", "confirmed")
 
 
+#: Prefixes of census counts: INSEE's P_ (exploitation principale) and C_ (complémentaire),
+#: and RP_, the aggregates abs computes itself from census detail files (FD_LOGEMT, see
+#: abs_lib/sources/fd_logement.py). All are weighted census counts: small-count caution
+#: and INSEE's 5-year comparison rule apply to them alike.
+CENSUS_PREFIXES = ("P_", "C_", "RP_")
+
+
 def is_census_variable(variable: str) -> bool:
-    """Census variables are prefixed P_ (exploitation principale) or C_ (complémentaire)."""
-    return variable.startswith(("P_", "C_"))
+    """Census variables are prefixed P_, C_ (INSEE bases) or RP_ (abs aggregates of detail files)."""
+    return variable.startswith(CENSUS_PREFIXES)
 
 
 def is_complementary_variable(variable: str) -> bool:
@@ -305,7 +312,7 @@ def parse_registry(raw: Any, *, path: str = "") -> Registry:
         used = {d for t in terms for a in t.alternatives for d in a.datasets}
         if kind == "level" and any(is_census_variable(v) for t in terms for v in t.variables):
             raise _fail(where, "une valeur lue par niveau (kind: level) ne porte pas sur des comptages "
-                               "du recensement (P_/C_) : utilisez count ou ratio.")
+                               "du recensement (P_/C_/RP_) : utilisez count ou ratio.")
         if kind != "level":
             bad = sorted(d for d in used if not datasets[d].additive)
             if bad:
@@ -318,7 +325,7 @@ def parse_registry(raw: Any, *, path: str = "") -> Registry:
         compl = any(is_complementary_variable(v) for t in terms for v in t.variables)
         if bool(cau["small_counts"]) != census:
             raise _fail(where, f"caution.small_counts doit valoir {str(census).lower()} "
-                               "(vrai si et seulement si une variable du recensement P_/C_ est utilisée).")
+                               "(vrai si et seulement si une variable du recensement P_/C_/RP_ est utilisée).")
         if bool(cau["complementary"]) != compl:
             raise _fail(where, f"caution.complementary doit valoir {str(compl).lower()} "
                                "(vrai si et seulement si une variable C_ est utilisée).")

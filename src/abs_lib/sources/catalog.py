@@ -86,8 +86,10 @@ class Signature:
         if not any(norm(c) in present for c in self.code_columns):
             return None
         if self.vintage_from == "filename":
+            # No year in the name: still recognised (vintage None), so the analyst is told
+            # to keep the year in the file name rather than that the file is unknown.
             year = self.vintage_from_filename(Path(filename).name) if filename else None
-            candidates = [year] if year else []
+            candidates = [year]
         elif self.vintage_from == "columns":
             candidates = sorted(self._vintages_in(present, norm), reverse=True)
         else:

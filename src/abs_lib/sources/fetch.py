@@ -28,6 +28,7 @@ import requests
 from abs_lib import __version__
 from abs_lib.config import data_dir as resolve_data_dir
 from abs_lib.errors import DatasetNotFoundError, DownloadError, SourceFileError
+from abs_lib.sources import fd_logement
 from abs_lib.sources.catalog import Catalog, Dataset, FileSpec, Vintage, load_catalog
 from abs_lib.sources.readers import FileFormat, is_code_column, read_contours, read_table
 from abs_lib.sources.store import StoredEntry, Store
@@ -84,6 +85,9 @@ def fetch_dataset(
     cache = cache_directory(root, cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
 
+    if fd_logement.is_detail_dataset(dataset.id):
+        return _fetch_detail(dataset, edition, files, root, cache, progress, base_url)
+
     tables = []
     for url in dict.fromkeys(spec.url for spec in files):
         group = [spec for spec in files if spec.url == url]
@@ -108,6 +112,23 @@ def fetch_dataset(
         _forget(root, saved)
         raise
     return saved
+
+
+def _fetch_detail(dataset: Dataset, edition: Vintage, files: list[FileSpec], root: Path, cache: Path,
+                  progress: bool, base_url: str | None) -> list[StoredEntry]:
+    """The census dwellings detail file: downloaded once into the cache, then streamed
+    straight from the archive into its commune table (never unzipped, never loaded)."""
+    spec = files[0]
+    if not spec.confirmed:
+        warnings.warn(_unconfirmed_message(dataset, edition, spec), UnconfirmedSourceWarning, stacklevel=3)
+    effective = _rebase(spec.url, base_url)
+    local = _download(effective, spec.sha256, cache, progress, dataset, edition, spec.kind)
+    try:
+        return [fd_logement.import_detail_file(local, Store(root), vintage=edition.vintage, progress=progress,
+                                               origin=effective)]
+    except SourceFileError:
+        _discard(local)
+        raise
 
 
 # ------------------------------------------------------------------ selection

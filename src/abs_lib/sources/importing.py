@@ -8,6 +8,10 @@ names, identical duplicated columns kept once, years spread over columns) is
 said in the import report. A folder stands for every file under it and a zip
 archive (as INSEE publishes them) for every data file in it; hidden files and
 the producers' documentation files (meta_*, varmod_*…) are skipped and said so.
+
+The census dwellings detail file (FD_LOGEMT, hundreds of MB) is the exception: it is
+streamed into a commune table (``sources/fd_logement.py``) and only its checksum and
+path are kept, not a copy.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from typing import Iterable
 from abs_lib.errors import AbsError
 import pandas as pd
 
+from abs_lib.sources import fd_logement
 from abs_lib.sources.catalog import Catalog, load_catalog
-from abs_lib.sources.readers import read_contours, read_table
+from abs_lib.sources.readers import is_parquet, is_zip, read_contours, read_table
 from abs_lib.sources.recognize import Recognition, detect_level, recognize_file
 from abs_lib.sources.store import Store, StoredEntry, sha256_of
 
@@ -65,13 +70,16 @@ def import_file(
     catalog: Catalog | None = None,
     fictional: bool = False,
     origin: str | None = None,
+    progress: bool = False,
 ) -> StoredEntry:
     """Recognise, read and store one file; raise an AbsError if it is refused.
 
     Returns the entry of the latest vintage (see :func:`import_file_result` for all of them
     and the notes of the import report). ``origin`` is what the manifest records as the
-    file's origin (default: its path)."""
-    return import_file_result(path, store, catalog=catalog, fictional=fictional, origin=origin).entry
+    file's origin (default: its path). ``progress``: show progress bars on long work (the
+    FD_LOGEMT detail file)."""
+    return import_file_result(path, store, catalog=catalog, fictional=fictional, origin=origin,
+                              progress=progress).entry
 
 
 def import_file_result(
@@ -81,6 +89,7 @@ def import_file_result(
     catalog: Catalog | None = None,
     fictional: bool = False,
     origin: str | None = None,
+    progress: bool = False,
 ) -> ImportResult:
     """Recognise, read and store one file: every entry stored and the notes for the report."""
     path = Path(path)
@@ -93,6 +102,15 @@ def import_file_result(
         return ImportResult(path=path, entries=(_import_contours(path, store, fictional=fictional, origin=origin),))
     catalog = catalog or load_catalog()
     found: Recognition = recognize_file(path, catalog)
+    if fd_logement.is_detail_dataset(found.dataset):
+        entry = fd_logement.import_detail_file(path, store, vintage=found.vintage, progress=progress,
+                                               fictional=fictional)
+        return ImportResult(path=path, entries=(entry,))
+    if is_zip(path) or is_parquet(path):
+        raise AbsError(
+            f"Fichier {path.name} reconnu comme « {found.dataset} », mais `abs data import` ne lit ce jeu qu'en "
+            "CSV, XLS ou XLSX : extrayez le fichier de l'archive (ou téléchargez la version CSV) puis importez-le."
+        )
     dataset = catalog.get(found.dataset)
     notes: list[str] = []
     frame = read_table(path, required=[found.code_column], dataset=found.dataset,
@@ -152,6 +170,7 @@ def import_files(
     *,
     catalog: Catalog | None = None,
     fictional: bool = False,
+    progress: bool = False,
 ) -> list[ImportResult]:
     """Import several files (a folder: every file under it; a zip archive: every data file in it);
     one refused file does not stop the others."""
@@ -161,16 +180,24 @@ def import_files(
         if skipped:
             results.append(ImportResult(path=path, skipped=skipped))
             continue
-        if path.suffix.lower() == ".zip" and path.is_file():
+        if path.suffix.lower() == ".zip" and path.is_file() and not _is_detail_archive(path, catalog):
             results += _import_archive(path, store, catalog=catalog, fictional=fictional)
             continue
         try:
-            result = import_file_result(path, store, catalog=catalog, fictional=fictional)
+            result = import_file_result(path, store, catalog=catalog, fictional=fictional, progress=progress)
         except AbsError as error:
             results.append(ImportResult(path=path, error=str(error)))
         else:
             results.append(result)
     return results
+
+
+def _is_detail_archive(path: Path, catalog: Catalog) -> bool:
+    """A zip holding the census detail file: streamed as it is, not unpacked member by member."""
+    try:
+        return fd_logement.is_detail_dataset(recognize_file(path, catalog).dataset)
+    except AbsError:
+        return False
 
 
 def _import_archive(path: Path, store: Store, *, catalog: Catalog, fictional: bool) -> list[ImportResult]:

@@ -341,9 +341,75 @@ def read_table(
     return frame
 
 
-def read_header(path: str | Path, fmt: FileFormat | dict | None = None) -> list[str]:
-    """Return only the column names (cheap: used to recognise a file)."""
+#: Archive members that document the data rather than hold it (INSEE varmod/dictionary files…).
+AUXILIARY_MEMBER_PREFIXES = ("meta", "varmod", "mod_", "dictionnaire", "doc", "lisez", "readme")
+_TEXT_DATA_SUFFIXES = (".csv", ".txt")
+
+
+def is_zip(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == ".zip"
+
+
+def is_parquet(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == ".parquet"
+
+
+def zip_data_member(path: str | Path) -> str:
+    """The one CSV/TXT data file of a zip archive (documentation members are ignored)."""
+    import zipfile
+
     path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, OSError) as error:
+        raise SourceFileError(f"Archive illisible : {path} ({error}). Retéléchargez-la.") from error
+    data = [n for n in names
+            if Path(n).suffix.lower() in _TEXT_DATA_SUFFIXES
+            and not Path(n).name.lower().startswith(AUXILIARY_MEMBER_PREFIXES)]
+    if len(data) != 1:
+        raise SourceFileError(
+            f"L'archive {path.name} contient {len(data)} fichiers de données CSV ({', '.join(data) or 'aucun'}) : "
+            "impossible de savoir lequel importer. Extrayez le bon fichier et importez-le."
+        )
+    return data[0]
+
+
+def _first_line(raw: bytes, fmt: FileFormat, path: Path) -> list[str]:
+    text = _decode(raw, fmt.encoding, path) if raw else ""
+    lines = text.splitlines()
+    if len(lines) <= fmt.skiprows:
+        raise SourceFileError(f"Le fichier {path} est vide ou n'a pas d'en-tête.")
+    line = lines[fmt.skiprows]
+    sep = fmt.sep or _sniff_separator(line, path)
+    header = [h.strip() for h in next(csv.reader([line], delimiter=sep))]
+    while header and header[-1] == "":
+        header.pop()
+    return header
+
+
+def read_header(path: str | Path, fmt: FileFormat | dict | None = None) -> list[str]:
+    """Return only the column names (cheap: used to recognise a file).
+
+    A zip archive gives the header of its one data file (read without extracting it);
+    a parquet file, the names of its schema.
+    """
+    path = Path(path)
+    if is_zip(path):
+        import zipfile
+
+        member = zip_data_member(path)
+        with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
+            raw = handle.read(256 * 1024)
+        return _first_line(raw, FileFormat.from_mapping(fmt) if isinstance(fmt, dict) else fmt or FileFormat(),
+                           Path(f"{path}/{member}"))
+    if is_parquet(path):
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(path).names)
+        except Exception as error:
+            raise SourceFileError(f"Fichier parquet illisible : {path} ({error}).") from error
     if not isinstance(fmt, FileFormat):
         fmt = FileFormat.from_mapping(fmt) if fmt else FileFormat.for_path(path)
     if fmt.kind in ("xlsx", "xls"):
@@ -356,16 +422,7 @@ def read_header(path: str | Path, fmt: FileFormat | dict | None = None) -> list[
         return [str(c).strip() for c in head.columns if not str(c).startswith("Unnamed:")]
     with path.open("rb") as handle:
         raw = handle.read(256 * 1024)
-    text = _decode(raw, fmt.encoding, path) if raw else ""
-    lines = text.splitlines()
-    if len(lines) <= fmt.skiprows:
-        raise SourceFileError(f"Le fichier {path} est vide ou n'a pas d'en-tête.")
-    line = lines[fmt.skiprows]
-    sep = fmt.sep or _sniff_separator(line, path)
-    header = [h.strip() for h in next(csv.reader([line], delimiter=sep))]
-    while header and header[-1] == "":
-        header.pop()
-    return header
+    return _first_line(raw, fmt, path)
 
 
 def read_geojson(path: str | Path) -> pd.DataFrame:

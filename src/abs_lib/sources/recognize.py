@@ -17,7 +17,7 @@ import pandas as pd
 
 from abs_lib.errors import UnrecognizedFileError
 from abs_lib.sources.catalog import Catalog, load_catalog
-from abs_lib.sources.readers import read_header
+from abs_lib.sources.readers import is_zip, read_header, zip_data_member
 
 #: Région codes (2016 onwards, DOM included): a two-character code that is one
 #: of these in a file whose every code is one of these is a région, not a département.
@@ -196,10 +196,17 @@ def _looks_like_epci(labels: pd.Series) -> bool:
 
 
 def recognize_file(path: str | Path, catalog: Catalog | None = None) -> Recognition:
-    """Recognise a file on disk from its header (cheap: the body is not read)."""
+    """Recognise a file on disk from its header (cheap: the body is not read).
+
+    A zip archive is recognised by the header of its one data file; the vintage may
+    then be in the name of the archive or in that of the file.
+    """
     path = Path(path)
+    name = path.name
     try:
         header = read_header(path)
+        if is_zip(path):
+            name = f"{path.name} {Path(zip_data_member(path)).name}"
     except Exception as error:
         raise UnrecognizedFileError(f"Fichier illisible : {path} ({error}).") from error
-    return recognize_columns(header, path.name, catalog or load_catalog())
+    return recognize_columns(header, name, catalog or load_catalog())

@@ -249,12 +249,15 @@ def test_zone_files_are_united_and_the_national_file_replaces_them(tmp_path, row
     assert_same(store.load("rp-fd-logement", 2019, "commune"), expected_table(rows))
 
 
-def test_an_archive_of_another_dataset_is_refused_with_the_reason(tmp_path):
+def test_an_archive_of_another_dataset_is_unpacked_not_streamed(tmp_path):
+    """Only the detail file is streamed from its zip; other INSEE archives are unpacked and
+    their data file imported as usual."""
     archive = tmp_path / "base-cc-logement-2022_csv.zip"
     with zipfile.ZipFile(archive, "w") as handle:
         handle.writestr("base-cc-logement-2022.csv", "CODGEO;P22_LOG;P22_RP\r\n01001;10;8\r\n")
     result = import_files([archive], Store(tmp_path / "donnees"))[0]
-    assert not result.ok and "extrayez le fichier de l'archive" in result.error
+    assert result.ok and result.entry.dataset == "rp-logement-commune" and result.entry.rows == 1
+    assert not (tmp_path / "donnees" / "raw" / "rp-fd-logement").exists()
 
 
 # ------------------------------------------------------------------ indicators
@@ -305,10 +308,9 @@ def test_the_census_five_year_rule_applies(tmp_path):
 
 
 # ------------------------------------------------------------------ download
-from test_fetch import server  # noqa: E402,F401  (the real HTTP server fixture on 127.0.0.1)
 
 
-def test_fetch_streams_the_downloaded_archive_without_unzipping_it(tmp_path, server, rows):  # noqa: F811
+def test_fetch_streams_the_downloaded_archive_without_unzipping_it(tmp_path, server, rows):
     from abs_lib.sources.fetch import fetch_dataset
 
     url = load_catalog().vintage("rp-fd-logement", 2019).files[0].url

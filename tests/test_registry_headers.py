@@ -133,3 +133,22 @@ def test_names_corrected_by_the_field_notes_are_not_used():
         assert "pas des variables INSEE" in registry["part_proprietaires_25_39"].notes
     fd_header = vintage_free(fixture_lines(HEADERS / "insee_fd_logemt_2016_2020.txt")[0])
     assert set(fd_logement.READ_COLUMNS) <= fd_header
+
+
+def test_no_base_crosses_enrolment_with_employment_for_15_24_year_olds():
+    """« Jeunes non insérés » (15-24 ans ni en emploi ni inscrits dans un établissement
+    d'enseignement, Observatoire des territoires) cannot be computed from the census bases.
+
+    The « diplômes, formation » block gives the enrolled by age (P_SCOL1517, P_SCOL1824) and no
+    employment; the « activité des résidents » block gives the employed 15-24 (P_ACTOCC1524) but
+    students and inactive people for 15-64 only. The 15-24 who are both employed and enrolled
+    (apprentices, working students) are in no base, so any formula from these columns is a bound,
+    not the indicator: the registry must not hold it (docs/indicators.md says which file would).
+    """
+    dossier = vintage_free(fixture_lines(HEADERS / "insee_dossier_complet_2018_extraits.txt")[0])
+    assert {"P_POP1517", "P_POP1824", "P_SCOL1517", "P_SCOL1824", "P_NSCOL15P",
+            "P_POP1524", "P_ACTOCC1524", "P_ETUD1564", "P_INACT1564"} <= dossier
+    known = known_names()
+    for crossing in ("P_ETUD1524", "P_INACT1524", "P_AINACT1524", "P_SCOL1524", "P_NSCOL1524"):
+        assert crossing not in known, crossing
+    assert not [i.id for i in load_registry() if "non_inser" in i.id]

@@ -25,7 +25,7 @@ CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 
 LEVELS = ("iris", "commune", "epci", "departement", "region", "metropole", "france")
 PRODUCERS = ("INSEE", "CAF", "DREES", "IGN", "Etalab", "DGCL")
-THEMES = ("démographie", "familles", "logement", "emploi", "revenus", "caf", "petite-enfance",
+THEMES = ("démographie", "familles", "logement", "emploi", "formation", "revenus", "caf", "petite-enfance",
           "équipements", "géographie")
 FILE_KINDS = ("csv", "xlsx", "xls", "parquet", "geojson", "shapefile")
 TABULAR_KINDS = ("csv", "xlsx", "xls", "parquet")

@@ -26,7 +26,7 @@ COUNT, LEVEL, LABEL = "count", "level", "label"
 COUNT_DATASETS = frozenset({
     "rp-population-commune", "rp-population-iris", "rp-familles-commune", "rp-familles-iris",
     "rp-logement-commune", "rp-logement-iris", "rp-activite-commune", "rp-activite-iris",
-    "rp-fd-logement", "insee-comparateur", "insee-dossier-complet", "caf-iris",
+    "rp-formation-commune", "rp-formation-iris", "rp-fd-logement", "insee-comparateur", "insee-dossier-complet", "caf-iris",
     "caf-places-accueil-jeune-enfant", "local-accueil-jeune-enfant", "epci-composition",
     "drees-accueil-jeune-enfant",
 })

@@ -143,8 +143,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return USAGE
     debug = bool(args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0"))
-    if debug:
-        os.environ[DEBUG_ENV] = "1"  # kernels started from here log their own errors too
 
     def trace() -> None:
         if debug:

@@ -94,7 +94,7 @@ def test_one_failure_does_not_stop_the_others(first_batch):
 
 def test_workers_are_long_lived_prewarmed_and_measured(first_batch):
     log = first_batch["log"]
-    assert log["counts"] == {"reussi": 3, "echec": 1, "inchange": 0}
+    assert log["counts"] == {"reussi": 3, "echec": 1, "inchange": 0, "non-lance": 0}
     workers = {o["worker"] for o in log["outcomes"]}
     assert len(log["workers"]) == len(workers) <= 2
     assert all(o["kernel"] == "prechauffe" for o in log["outcomes"])
@@ -124,7 +124,7 @@ def test_rerun_skips_unchanged_then_force_with_new_kernels_gives_same_figures(fi
     assert code == 0 and time.perf_counter() - start < 10  # no cluster was even started
     assert "3 inchangé(s), 0 à produire" in stdout
     assert {c: (reports / c / "diagnostic.html").stat().st_mtime_ns for c in before} == before
-    assert _log(reports)["counts"] == {"reussi": 0, "echec": 0, "inchange": 3}
+    assert _log(reports)["counts"] == {"reussi": 0, "echec": 0, "inchange": 3, "non-lance": 0}
     assert (reports / "index.html").read_text(encoding="utf-8").count("inchangé</td>") == 3
 
     prewarmed = _images(reports / "000000002" / "diagnostic.ipynb")

@@ -14,9 +14,9 @@ The data are the real extracts of ``../shared/data``, imported by the README's o
 ``Téléchargements`` holds them. ``make demo``/``make test`` are checked with
 ``make -n`` (the target exists and runs what the README says), not run recursively.
 
-Slow: the three batches produce ~45 reports (several minutes on 2 cores), and
-``--scheduler tcp://HOTE:8786`` precomputes the indicators of every French EPCI
-before it finds the scheduler unreachable.
+Slow: the three batches produce ~45 reports (several minutes on 2 cores).
+``--scheduler tcp://HOTE:8786`` fails at once: the scheduler is reached before
+the indicators of every French EPCI are precomputed.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ COMMANDS: dict[str, Case] = {
         output=("réussi(s), 0 en échec",), files={"reports/000000001/diagnostic.html": "fictif"}),
     "abs batch --all-epci --scheduler tcp://HOTE:8786": Case(
         exit=1, output=("Erreur : Ordonnanceur Dask injoignable à tcp://HOTE:8786",),
-        why="no scheduler at HOTE: must fail cleanly, in French"),
+        why="no scheduler at HOTE: must fail cleanly, in French, before any preparation"),
 }
 
 

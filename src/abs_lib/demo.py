@@ -33,6 +33,35 @@ def is_demo_code(code) -> bool:
     return str(code).strip().upper().replace("EPCI-", "").replace("COM-", "").replace("DEP-", "").startswith(DEMO_PREFIX)
 
 
+def demo_territory(query):
+    """The fictional territory ``query`` names (code or name), for ``abs demo``.
+
+    A real territory is refused (``UsageError``): the demo's data are invented and
+    a page about a real place built on them would mislead.
+    """
+    from abs_lib.errors import TerritoryNotFoundError, UsageError, echo
+    from abs_lib.territories import parse_code
+
+    geography = demo_geography()
+    parsed = parse_code(query)
+    epcis = geography.epci["name"]
+    fictional = (f"les EPCI {epcis.index[0]} ({epcis.iloc[0]}) à {epcis.index[-1]}, leurs communes "
+                 f"({', '.join(geography.communes.index[:2])}…) et le département {DEMO_PREFIX}")
+    if parsed is not None and not is_demo_code(parsed[1]):
+        raise UsageError(
+            f"« {echo(query)} » est un code de territoire réel : la démonstration ne porte que sur des territoires "
+            f"fictifs ({fictional}). Pour un territoire réel, importez ses données puis lancez "
+            f"« abs report {echo(query)} ».")
+    try:
+        return geography.find(query)
+    except TerritoryNotFoundError as error:
+        hint = f" Vouliez-vous dire : {' ; '.join(error.suggestions)} ?" if error.suggestions else ""
+        refused = TerritoryNotFoundError(query, error.suggestions)
+        refused.args = (f"Territoire fictif introuvable : « {echo(query)} ». La démonstration porte sur "
+                        f"{fictional}.{hint}",)
+        raise refused from None
+
+
 @lru_cache(maxsize=1)
 def demo_geography() -> Geography:
     """The fictional département's communes, EPCI, département and région."""

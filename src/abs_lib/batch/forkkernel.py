@@ -116,6 +116,7 @@ def _run_kernel(request: dict, fds: list[int]) -> int:
     for fd in fds:
         if fd > 2:
             os.close(fd)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a new Python process
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -161,6 +162,9 @@ def serve(path: str, modules) -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *args: None)
     signal.signal(signal.SIGTERM, lambda *args: sys.exit(0))
+    # Ctrl-C in the terminal reaches the whole process group: the batch driver handles it and
+    # stops its workers; this server stops with its parent, without a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, "accept")
     selector.register(wake_r, selectors.EVENT_READ, "wake")

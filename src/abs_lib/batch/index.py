@@ -1,9 +1,12 @@
 """The pages a batch leaves in the reports folder: ``index.html`` and ``batch-<horodatage>.json``.
 
 ``index.html`` is for people: one self-contained French page listing every
-territory of the batch with its status (réussi / échec / inchangé), the date of
-its report, a link to it, and for failures the failing cell, the error and a
-link to the failed notebook. The JSON log is for scripts and for the record:
+territory of the batch with its status (réussi / échec / inchangé / non lancé),
+the date of its report, a link to it, and for failures the failing cell, the
+error and a link to the failed notebook. « non lancé » is a report an interrupted
+batch never produced: not a failure, and its last good report (still published,
+or renamed ``*.ancien.html`` by an earlier failure) is linked with its date.
+A failure links the last good report too (``*.ancien.html``). The JSON log is for scripts and for the record:
 every outcome with timings, worker and peak memory. Both are written atomically.
 """
 
@@ -15,7 +18,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from abs_lib.batch.worker import FAILURE, STATUS_LABELS, SUCCESS, UNCHANGED
+from abs_lib.batch.worker import FAILURE, NOT_RUN, STATUS_LABELS, STATUSES, SUCCESS, UNCHANGED
 from abs_lib.atomic import atomic_write_text
 from abs_lib.reports.provenance import PARIS
 
@@ -30,6 +33,7 @@ th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vert
 thead th { background: #f2f2f2; position: sticky; top: 0; }
 td.code { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .reussi { color: #1b6e20; } .echec { color: #a40000; font-weight: bold; } .inchange { color: #555; }
+.non-lance { color: #7a4f00; font-style: italic; }
 .erreur { font-size: 0.85rem; white-space: pre-wrap; }
 .abs-banner { background: #fff3cd; border: 1px solid #e0a800; padding: 0.5rem 0.75rem; }
 @media (max-width: 600px) { body { padding: 0.5rem; font-size: 14px; } }
@@ -56,20 +60,25 @@ def write_index(reports_dir: str | Path, study, outcomes, *, description: str, s
 
     root = Path(reports_dir)
     stem = study.name
-    counts = {status: sum(o.status == status for o in outcomes) for status in (SUCCESS, FAILURE, UNCHANGED)}
+    counts = {status: sum(o.status == status for o in outcomes) for status in STATUSES}
     rows = []
     for o in sorted(outcomes, key=lambda o: (o.level, o.territory)):
         folder = root / o.territory
         links = []
-        if o.status != FAILURE and (folder / f"{stem}.html").is_file():
+        current = (folder / f"{stem}.html").is_file()
+        if o.status in (SUCCESS, UNCHANGED) and current:
             links.append(_link(f"{o.territory}/{stem}.html", "rapport"))
+        elif o.status == NOT_RUN and current:  # published by an earlier run, not by this batch
+            links.append(_link(f"{o.territory}/{stem}.html", "dernier rapport réussi (antérieur à ce lot)"))
         detail = ""
+        if o.status == FAILURE and (folder / f"{stem}{FAILED_SUFFIX}").is_file():
+            links.append(_link(f"{o.territory}/{stem}{FAILED_SUFFIX}", "notebook en échec"))
+        if o.status in (FAILURE, NOT_RUN) and not current and (folder / f"{stem}.ancien.html").is_file():
+            links.append(_link(f"{o.territory}/{stem}.ancien.html", "dernier rapport réussi (périmé)"))
         if o.status == FAILURE:
-            if (folder / f"{stem}{FAILED_SUFFIX}").is_file():
-                links.append(_link(f"{o.territory}/{stem}{FAILED_SUFFIX}", "notebook en échec"))
-            if (folder / f"{stem}.ancien.html").is_file():
-                links.append(_link(f"{o.territory}/{stem}.ancien.html", "ancien rapport (périmé)"))
             detail = f'<div class="erreur">{html.escape(o.short_error() or "erreur inconnue")}</div>'
+        elif o.status == NOT_RUN:
+            detail = f'<div class="erreur">{html.escape(o.short_error() or "lot interrompu")}</div>'
         rows.append(
             "<tr>"
             f'<td class="code">{html.escape(o.territory)}</td>'
@@ -86,9 +95,13 @@ def write_index(reports_dir: str | Path, study, outcomes, *, description: str, s
         title += " (territoires fictifs — démonstration)"
         banner = ('<p class="abs-banner">Démonstration : ces territoires et leurs données sont fictifs ; '
                   "aucun chiffre ne décrit un territoire réel.</p>\n")
+    not_run = ""
+    if counts[NOT_RUN]:
+        not_run = (f", {counts[NOT_RUN]} non lancé(s) (lot interrompu : relancez la même commande, seuls ceux-là "
+                   "et les échecs seront refaits)")
     summary = (f"Lot du {_date(started_at)} : {html.escape(description)}. "
                f"{len(outcomes)} territoire(s) : {counts[SUCCESS]} réussi(s), {counts[FAILURE]} en échec, "
-               f"{counts[UNCHANGED]} inchangé(s).")
+               f"{counts[UNCHANGED]} inchangé(s){not_run}.")
     page = (
         "<!DOCTYPE html>\n"
         '<html lang="fr">\n<head>\n<meta charset="utf-8">\n'

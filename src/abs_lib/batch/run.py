@@ -7,13 +7,20 @@ Steps, all in the driver except the reports themselves:
    (``inputs``): unchanged reports are skipped unless ``force``;
 3. the others go to the Dask workers (``worker.run_report_task``), largest
    territories first; a tqdm bar shows counts and the remaining time;
-4. ``index.html`` and ``batch-<horodatage>.json`` are written (also after Ctrl-C).
+4. ``index.html`` and ``batch-<horodatage>.json`` are written (also after Ctrl-C or SIGTERM:
+   reports that never came back are then « non lancé », the staging folders of the
+   stopped local workers removed).
+
+With ``scheduler``, the cluster is reached and its workers checked before the
+prepare hook (minutes for every EPCI of France): an unreachable or unsuitable
+cluster fails at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -23,11 +30,12 @@ from pathlib import Path
 
 from abs_lib.batch.inputs import data_fingerprint, file_checksums, report_inputs, why_regenerate
 from abs_lib.batch.prepare import RESERVED, resolve_prepare_hook, run_prepare
-from abs_lib.batch.worker import FAILURE, SUCCESS, UNCHANGED, ReportOutcome, ReportTask
+from abs_lib.batch.worker import FAILURE, NOT_RUN, STATUSES, SUCCESS, UNCHANGED, ReportOutcome, ReportTask
 from abs_lib.errors import BatchError
 from abs_lib.reports.provenance import PARIS
 
 SHARED_DIR = "_partage"
+NOT_RUN_TEXT = "lot interrompu avant la fin de ce rapport : relancez le lot pour le produire"
 
 
 @dataclass
@@ -50,8 +58,13 @@ class BatchResult:
         return [o for o in self.outcomes if o.status == FAILURE]
 
     @property
+    def not_run(self) -> list[ReportOutcome]:
+        """Reports the batch did not produce because it was interrupted."""
+        return [o for o in self.outcomes if o.status == NOT_RUN]
+
+    @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.not_run
 
 
 def _sha256(path: Path) -> str:
@@ -93,6 +106,12 @@ def plan_tasks(territories, study, *, year, data_dir: Path | None, data_source: 
             inputs=inputs, timeout=timeout, reason=reason,
         ))
     return tasks, skipped
+
+
+def _last_good_at(folder: Path, stem: str) -> str | None:
+    """When the territory's last good report was made: published, or retired by a failure."""
+    return _published_at(folder / f"{stem}.provenance.json") or _published_at(
+        folder / f"{stem}.ancien.provenance.json")
 
 
 def _published_at(provenance: Path) -> str | None:
@@ -196,7 +215,15 @@ def run_batch(
     else:
         data_path = data_source = resolve_data_dir(data_dir).resolve()
     reports_path = Path(reports_dir).resolve()
-    reports_path.mkdir(parents=True, exist_ok=True)
+    try:  # a folder where nothing can be written stops the batch before its preparation
+        reports_path.mkdir(parents=True, exist_ok=True)
+        tempfile.NamedTemporaryFile(dir=reports_path, prefix=".abs-essai-ecriture-").close()
+    except OSError as error:
+        from abs_lib.errors import describe_os_error
+
+        raise BatchError(f"Dossier des rapports « {reports_path} » inutilisable : "
+                         f"{describe_os_error(error, with_path=False)}. Choisissez un dossier où vous pouvez écrire "
+                         "(--reports-dir) ou corrigez ses droits.") from None
     if not territories:
         raise BatchError("Aucun territoire à produire.")
     params = dict(extra_params or {})
@@ -210,6 +237,29 @@ def run_batch(
     params = transportable(normalize_parameters(params, spec.parameters))
 
     hook = resolve_prepare_hook(spec.name, prepare)
+    paths = [str(data_source), str(notebook), str(reports_path)]
+    with contextlib.ExitStack() as stack:
+        client = None
+        if scheduler:  # before the preparation (minutes for all EPCIs): an unusable cluster fails fast
+            from abs_lib.batch.cluster import dask_client, scheduler_address
+
+            scheduler = scheduler_address(scheduler)
+            say(f"Connexion à l'ordonnanceur Dask {scheduler}…")
+            client = stack.enter_context(dask_client(scheduler, workers=workers))
+            _check_workers(client, paths)
+        return _prepare_and_run(
+            territories, spec, hook, client, paths, year=year, data_path=data_path, data_source=data_source,
+            reports_path=reports_path, params=params, scheduler=scheduler, workers=workers, force=force,
+            progress=progress, timeout=timeout, prewarm=prewarm, description=description, say=say,
+            started=started, started_at=started_at, fictional=fictional, notebook=notebook)
+
+
+def _prepare_and_run(territories, spec, hook, client, paths, *, year, data_path, data_source, reports_path,
+                     params, scheduler, workers, force, progress, timeout, prewarm, description, say, started,
+                     started_at, fictional, notebook) -> BatchResult:
+    """The prepare hook, the plan, the reports on Dask (``client``, or a local cluster), the index."""
+    from abs_lib.reports.parameters import check_parameter_names
+
     prep_start = time.perf_counter()
     if hook is not None:
         say(f"Préparation commune aux {len(territories)} territoires ({getattr(hook, '__name__', hook)})…")
@@ -241,10 +291,12 @@ def run_batch(
     state = {"submitted": False}
     try:
         if tasks:
-            _run_on_dask(tasks, outcomes, worker_peaks, state, preload, scheduler=scheduler, workers=workers,
-                         paths=[str(data_source), str(notebook), str(reports_path)], progress=progress, say=say)
+            _run_on_dask(tasks, outcomes, worker_peaks, state, preload, client=client, scheduler=scheduler,
+                         workers=workers, paths=paths, progress=progress, say=say)
     except BaseException:
         if state["submitted"]:  # interrupted mid-batch: still list what was done
+            if not scheduler:  # the local workers are gone: nothing uses their staging folders any more
+                _remove_staging(reports_path, spec.name, tasks, outcomes)
             _finish(tasks, outcomes, worker_peaks, record, started, prepare_seconds, reports_path, spec,
                     fictional)
         raise
@@ -260,16 +312,18 @@ def _finish(tasks, outcomes, worker_peaks, record, started, prepare_seconds, rep
 
     seconds = time.perf_counter() - started
     done = {o.territory for o in outcomes}
-    for task in tasks:  # interrupted: what never came back is a failure, not a silent gap
+    for task in tasks:  # interrupted: what never came back is listed « non lancé », neither a gap nor a failure
         if task.territory not in done:
-            outcomes.append(ReportOutcome(territory=task.territory, level=task.level, name=task.name,
-                                          status=FAILURE, error="lot interrompu avant ce rapport",
-                                          reason=task.reason))
+            outcomes.append(ReportOutcome(
+                territory=task.territory, level=task.level, name=task.name, status=NOT_RUN,
+                generated_at=_last_good_at(Path(task.reports_dir) / task.territory, spec.name),
+                error=NOT_RUN_TEXT, reason=task.reason))
     produced = [o for o in outcomes if o.status != UNCHANGED and o.seconds]
     record.update(
         finished_at=datetime.now(PARIS).isoformat(timespec="seconds"),
+        interrupted=any(o.status == NOT_RUN for o in outcomes),
         seconds=round(seconds, 3), prepare_seconds=round(prepare_seconds, 3),
-        counts={s: sum(o.status == s for o in outcomes) for s in (SUCCESS, FAILURE, UNCHANGED)},
+        counts={s: sum(o.status == s for o in outcomes) for s in STATUSES},
         report_seconds=round(sum(o.seconds for o in produced), 3),
         workers={w: dict(p) for w, p in sorted(worker_peaks.items())},
     )
@@ -279,23 +333,49 @@ def _finish(tasks, outcomes, worker_peaks, record, started, prepare_seconds, rep
     return seconds, index, log
 
 
-def _run_on_dask(tasks, outcomes, worker_peaks, state, preload, *, scheduler, workers, paths, progress, say) -> None:
+def _remove_staging(reports_path: Path, stem: str, tasks, outcomes) -> None:
+    """Staging folders of the reports that never came back (their local workers were stopped)."""
+    import shutil
+
+    from abs_lib.reports.run import staging_prefix
+
+    done = {o.territory for o in outcomes}
+    for task in tasks:
+        if task.territory not in done:
+            for path in (reports_path / task.territory).glob(f"{staging_prefix(stem)}*"):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _run_on_dask(tasks, outcomes, worker_peaks, state, preload, *, client=None, scheduler, workers, paths,
+                 progress, say) -> None:
+    """Run ``tasks`` on ``client`` (already checked), else on a new local cluster."""
     from abs_lib.batch.cluster import dask_client
+
+    if client is not None:
+        _run_with_client(client, _check_workers(client, paths), tasks, outcomes, worker_peaks, state, preload,
+                         scheduler=scheduler, progress=progress, say=say)
+        return
+    with dask_client(scheduler, workers=workers) as local:
+        n_workers = _check_workers(local, paths)
+        _run_with_client(local, n_workers, tasks, outcomes, worker_peaks, state, preload, scheduler=scheduler,
+                         progress=progress, say=say)
+
+
+def _run_with_client(client, n_workers, tasks, outcomes, worker_peaks, state, preload, *, scheduler, progress,
+                     say) -> None:
     from abs_lib.batch.worker import WarmUp
 
     token = uuid.uuid4().hex[:8]  # two batches on one shared cluster never share a task key
-    with dask_client(scheduler, workers=workers) as client:
-        n_workers = _check_workers(client, paths)
-        client.register_plugin(WarmUp(preload), name=WarmUp.name)
-        try:
-            say(f"{len(tasks)} rapport(s) sur {n_workers} processus de calcul "
-                f"({'ordonnanceur ' + scheduler if scheduler else 'cluster local'}).")
-            state["submitted"] = True
-            _submit_and_collect(client, tasks, outcomes, worker_peaks, token, progress)
-        finally:
-            if scheduler:  # a shared cluster: stop our fork servers, give their memory back
-                with contextlib.suppress(Exception):
-                    client.unregister_worker_plugin(WarmUp.name)
+    client.register_plugin(WarmUp(preload), name=WarmUp.name)
+    try:
+        say(f"{len(tasks)} rapport(s) sur {n_workers} processus de calcul "
+            f"({'ordonnanceur ' + scheduler if scheduler else 'cluster local'}).")
+        state["submitted"] = True
+        _submit_and_collect(client, tasks, outcomes, worker_peaks, token, progress)
+    finally:
+        if scheduler:  # a shared cluster: stop our fork servers, give their memory back
+            with contextlib.suppress(Exception):
+                client.unregister_worker_plugin(WarmUp.name)
 
 
 def _submit_and_collect(client, tasks, outcomes, worker_peaks, token, progress) -> None:

@@ -32,7 +32,9 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from abs_lib.reports.provenance import PARIS
 
 SUCCESS, FAILURE, UNCHANGED = "reussi", "echec", "inchange"
-STATUS_LABELS = {SUCCESS: "réussi", FAILURE: "échec", UNCHANGED: "inchangé"}
+NOT_RUN = "non-lance"  # the batch was interrupted before this report was produced (not a failure)
+STATUSES = (SUCCESS, FAILURE, UNCHANGED, NOT_RUN)
+STATUS_LABELS = {SUCCESS: "réussi", FAILURE: "échec", UNCHANGED: "inchangé", NOT_RUN: "non lancé"}
 
 
 @dataclass(frozen=True)

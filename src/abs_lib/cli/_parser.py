@@ -48,3 +48,14 @@ class FrenchArgumentParser(argparse.ArgumentParser):
     def error(self, message):
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog} : erreur : {message}\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1 (``--limite``, ``--workers``, ``--timeout``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text[:40]} » n'est pas un nombre entier (1 ou plus)") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} : un nombre entier de 1 ou plus est attendu")
+    return value

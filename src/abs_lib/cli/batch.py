@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abs_lib.cli._parser import positive_int
 from abs_lib.cli.report import _extra_params, add_study_options, study_of
 
 
@@ -40,7 +41,7 @@ def register(sub) -> None:
                       param_help="autre paramètre du notebook, le même pour tous (répétable)")
     p.add_argument("--scheduler", "--ordonnanceur", dest="scheduler", default=None, metavar="tcp://HÔTE:PORT",
                    help="ordonnanceur Dask existant (défaut : cluster local)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
                    help="processus du cluster local (défaut : un par cœur)")
     p.add_argument("--preparation", default=None, metavar="MODULE:FONCTION",
                    help="préparation commune exécutée une fois avant les rapports (défaut : celle de "
@@ -58,9 +59,16 @@ def _megabytes(value: int) -> str:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
+    from abs_lib.batch.cluster import scheduler_address
+    from abs_lib.batch.index import INDEX_NAME
     from abs_lib.batch.run import run_batch
     from abs_lib.batch.selection import read_codes_file, select_territories
     from abs_lib.demo import demo_geography
+
+    scheduler = scheduler_address(args.scheduler) if args.scheduler else None  # malformed: refused first
+    extra = _extra_params(args)
     study = study_of(args)
     study.notebook_path()  # a missing notebook stops here, before any selection or cluster
     geography = demo_geography() if args.demo else None
@@ -73,23 +81,31 @@ def run(args) -> int:
         geography=geography,
     )
     print(f"Lot « {study.name} » : {selection.description}.", flush=True)
-    result = run_batch(
-        selection.territories,
-        study,
-        year=args.year,
-        data_dir=args.data_dir,
-        reports_dir=args.reports_dir,
-        extra_params=_extra_params(args),
-        prepare=args.preparation,
-        scheduler=args.scheduler,
-        workers=args.workers,
-        force=args.force,
-        progress=args.progress,
-        timeout=args.timeout,
-        prewarm=args.prewarm,
-        description=selection.description,
-        say=lambda line: print(line, flush=True),
-    )
+    index = Path(args.reports_dir) / INDEX_NAME
+    before = index.stat().st_mtime if index.is_file() else None
+    try:
+        result = run_batch(
+            selection.territories,
+            study,
+            year=args.year,
+            data_dir=args.data_dir,
+            reports_dir=args.reports_dir,
+            extra_params=extra,
+            prepare=args.preparation,
+            scheduler=scheduler,
+            workers=args.workers,
+            force=args.force,
+            progress=args.progress,
+            timeout=args.timeout,
+            prewarm=args.prewarm,
+            description=selection.description,
+            say=lambda line: print(line, flush=True),
+        )
+    except KeyboardInterrupt:
+        if index.is_file() and index.stat().st_mtime != before:
+            print(f"\nIndex des rapports faits avant l'interruption (les autres y sont « non lancé ») : {index}",
+                  flush=True)
+        raise
     produced = result.count("reussi") + result.count("echec")
     rate = f", {produced / result.seconds * 60:.1f} rapports/min" if produced and result.seconds else ""
     print(f"Terminé en {result.seconds:.1f} s{rate} : {result.count('reussi')} réussi(s), "

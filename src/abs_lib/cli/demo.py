@@ -15,7 +15,8 @@ def register(sub) -> None:
         ),
     )
     p.add_argument("--territory", "--territoire", default="000000001", metavar="CODE",
-                   help="territoire fictif étudié (défaut : 000000001, CA du Val-Imaginaire)")
+                   help="territoire fictif étudié, code commençant par 00 ou nom (défaut : 000000001, CA du "
+                        "Val-Imaginaire) ; un territoire réel est refusé")
     p.add_argument("--study", "--etude", default="diagnostic", choices=STUDY_CHOICES,
                    help="étude à produire (défaut : diagnostic)")
     p.add_argument("--reports-dir", default="reports", metavar="DOSSIER", help="dossier des rapports (défaut : reports)")
@@ -23,12 +24,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from abs_lib.demo import demo_local_structures, demo_store
+    from abs_lib.demo import demo_local_structures, demo_store, demo_territory
     from abs_lib.reports.run import build_report
 
+    territory = demo_territory(args.territory)  # a real territory is refused before any work
     store = demo_store()
     print(f"Données fictives de démonstration : {len(store.entries())} tables ({store.root})")
     extra = {"local_data": str(demo_local_structures())} if args.study == "actualisation" else None
-    result = build_report(args.territory, args.study, reports_dir=args.reports_dir, extra_params=extra, progress=print)
+    result = build_report(territory.code, args.study, reports_dir=args.reports_dir, extra_params=extra, progress=print)
     print(f"Rapport de démonstration (territoire fictif) : {result.html}")
     return 0

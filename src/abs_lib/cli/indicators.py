@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from abs_lib.atomic import atomic_write
+from abs_lib.atomic import atomic_write, output_path
 from abs_lib.cli.data import add_data_dir_option
 
 
@@ -37,11 +37,18 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from abs_lib.errors import AbsError
+    from abs_lib.errors import AbsError, NonComparableVintagesError, OutputPathError
     from abs_lib.portrait import indicator_table
 
-    from abs_lib.errors import NonComparableVintagesError
-
+    example = f"indicateurs.{args.format}"
+    if args.format == "xlsx" and not args.output:
+        raise AbsError("Le format XLSX s'écrit dans un fichier : ajoutez --output FICHIER.xlsx.")
+    if args.output:  # refused before minutes of computing, not after
+        try:
+            output_path(args.output, example=example)
+        except OutputPathError as error:
+            stdout = " Sans -o, le CSV s'écrit sur la sortie standard." if args.format == "csv" else ""
+            raise OutputPathError(f"{error}{stdout}") from None
     try:
         table = indicator_table(args.territory, data_dir=args.data_dir, year=args.geography, level=args.level,
                                 vintage=args.year, compare_to=args.compare_to,
@@ -50,13 +57,12 @@ def run(args) -> int:
         raise AbsError(f"{error} En ligne de commande : option --non-comparable.") from error
     _print_notes(table.attrs.get("notes", []))
     if args.format == "xlsx":
-        if not args.output:
-            raise AbsError("Le format XLSX s'écrit dans un fichier : ajoutez --output FICHIER.xlsx.")
-        target = atomic_write(args.output, lambda tmp: table.to_excel(tmp, index=False, engine="openpyxl"))
+        target = atomic_write(args.output, lambda tmp: table.to_excel(tmp, index=False, engine="openpyxl"),
+                              example=example)
         print(f"{len(table)} lignes écrites dans {target}", file=sys.stderr)
         return 0
     if args.output:
-        target = atomic_write(args.output, lambda tmp: table.to_csv(tmp, index=False))
+        target = atomic_write(args.output, lambda tmp: table.to_csv(tmp, index=False), example=example)
         print(f"{len(table)} lignes écrites dans {target}", file=sys.stderr)
     else:
         table.to_csv(sys.stdout, index=False)

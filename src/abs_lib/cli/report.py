@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
+from abs_lib.cli._parser import positive_int
 from abs_lib.cli.data import add_data_dir_option
-from abs_lib.errors import ReportError
+from abs_lib.errors import UsageError, describe_os_error
 from abs_lib.reports.studies import STUDIES, get_study
 
 STUDY_CHOICES = tuple(STUDIES)
@@ -25,7 +26,7 @@ def add_study_options(p, *, year_help: str, param_help: str) -> None:
                    metavar=("NOM", "VALEUR"), help=param_help)
     p.add_argument("-f", "--params-file", default=None, metavar="FICHIER.yaml",
                    help="paramètres du notebook dans un fichier YAML (mettez les codes entre guillemets)")
-    p.add_argument("--timeout", type=int, default=600, metavar="SECONDES",
+    p.add_argument("--timeout", type=positive_int, default=600, metavar="SECONDES",
                    help="durée maximale d'exécution d'une cellule (défaut : 600)")
 
 
@@ -87,15 +88,27 @@ def _load_yaml(handle):
 
 
 def _extra_params(args) -> dict:
+    import yaml
+
     extra: dict = {}
     if args.params_file:
         try:
             with open(args.params_file, encoding="utf-8") as handle:
                 loaded = _load_yaml(handle) or {}
         except OSError as error:
-            raise ReportError(f"Fichier de paramètres illisible : {args.params_file} ({error}).") from None
+            raise UsageError(f"Fichier de paramètres illisible : {describe_os_error(error)}. "
+                             "Vérifiez le chemin donné à -f.") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"Fichier de paramètres {args.params_file} illisible : il n'est pas en UTF-8. "
+                             "Enregistrez-le en UTF-8.") from None
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f", ligne {mark.line + 1}, colonne {mark.column + 1}" if mark is not None else ""
+            raise UsageError(
+                f"Fichier de paramètres {args.params_file} mal formé (YAML{where}) : corrigez-le, une paire "
+                "« nom: valeur » par ligne, les codes entre guillemets (territory: \"01001\").") from None
         if not isinstance(loaded, dict):
-            raise ReportError(f"Le fichier de paramètres {args.params_file} doit contenir des paires nom: valeur.")
+            raise UsageError(f"Le fichier de paramètres {args.params_file} doit contenir des paires nom: valeur.")
         extra.update(loaded)
     for name, value in args.params:
         extra[name] = value

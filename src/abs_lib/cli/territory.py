@@ -9,6 +9,8 @@ import csv
 import sys
 
 from abs_lib import territories
+from abs_lib.cli._parser import positive_int
+from abs_lib.errors import echo
 
 LEVEL_CHOICES = ["commune", "epci", "departement", "region", "metropole", "france"]
 
@@ -54,7 +56,7 @@ def register(sub) -> None:
     search.add_argument("text", metavar="TEXTE", help="nom ou partie de nom")
     _year_and_level(search)
     search.add_argument(
-        "--limite", type=int, default=10, metavar="N", help="nombre de résultats (défaut : 10)"
+        "--limite", type=positive_int, default=10, metavar="N", help="nombre de résultats, 1 ou plus (défaut : 10)"
     )
     search.set_defaults(func=_search)
 
@@ -168,9 +170,10 @@ def _search(args) -> int:
     )
     year = args.year or territories.latest_year()
     if not found:
-        print(f"Aucun territoire ne ressemble à « {args.text} » (géographie {year}).")
+        print(f"Aucun territoire ne ressemble à « {echo(args.text)} » (géographie {year}). "
+              "Essayez une partie du nom (« dijon ») ou un code INSEE.", file=sys.stderr)
         return 1
-    print(f"Territoires proches de « {args.text} » (géographie {year}) :")
+    print(f"Territoires proches de « {echo(args.text)} » (géographie {year}) :")
     for territory in found:
         print(f"  {territory.label}")
     return 0

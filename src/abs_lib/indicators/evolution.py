@@ -121,6 +121,11 @@ def compute_evolutions(
     vint = table["vintage"].to_numpy()
     sel_a = keep_ind[ic] & (vint == start)
     sel_b = keep_ind[ic] & (vint == end)
+    for chosen, vintage in ((sel_a, start), (sel_b, end)):
+        if ids and not chosen.any():
+            present_vintages = ", ".join(str(int(v)) for v in sorted(pd.unique(table["vintage"].dropna())))
+            raise IndicatorError(f"Évolution : aucune ligne au millésime {vintage} ; millésimes présents : "
+                                 f"{present_vintages or 'aucun'}.")
     ka, kb = key[sel_a], key[sel_b]
     keys, ia, ib = _align(ka, kb, len(ind_cats) * nl * nt)   # keys sorted: indicator, level, territory
     values = table["value"].to_numpy(dtype=np.float64)

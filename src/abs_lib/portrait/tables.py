@@ -394,13 +394,40 @@ def _default_end_vintage(portrait: Portrait) -> int:
     return int(known.max()) if len(known) else int(t["vintage"].max())
 
 
+def available_vintages(portrait: Portrait) -> list[int]:
+    """The vintages for which the portrait holds at least one value (any territory of it)."""
+    t = portrait.table
+    return sorted({int(v) for v in t.loc[t["value"].notna(), "vintage"].unique()})
+
+
+def _check_vintage(portrait: Portrait, vintage, what: str) -> None:
+    """Refuse a vintage with no value at all, listing those there are (else: an empty table)."""
+    from abs_lib.errors import IndicatorError
+
+    available = available_vintages(portrait)
+    if int(vintage) in available:
+        return
+    listed = ", ".join(map(str, available)) if available else "aucun (importez des données)"
+    raise IndicatorError(
+        f"Aucune donnée pour le millésime {vintage} ({what}) : millésimes disponibles pour "
+        f"{portrait.territory.label} : {listed}. Choisissez l'un d'eux.")
+
+
 def indicator_table(territory, *, data_dir=None, year=None, level=None, vintage=None, compare_to=None,
                     allow_non_comparable: bool = False) -> pd.DataFrame:
-    """``abs indicators``: the tidy table of a territory, with evolutions since ``compare_to``."""
+    """``abs indicators``: the tidy table of a territory, with evolutions since ``compare_to``.
+
+    A ``vintage`` or ``compare_to`` without any value is refused (``IndicatorError``
+    listing the available vintages) rather than giving an empty table.
+    """
     from abs_lib.indicators import compute_evolutions
     from abs_lib.portrait.build import open_portrait
 
     portrait = open_portrait(territory, year=year, data_dir=data_dir, level=level)
+    if vintage is not None:
+        _check_vintage(portrait, vintage, "millésime demandé")
+    if compare_to is not None:
+        _check_vintage(portrait, compare_to, "millésime de comparaison")
     if compare_to is None:
         table = tidy_table(portrait, vintage=vintage)
         table.attrs["notes"] = [note.text() for note in portrait.notes]

@@ -13,6 +13,7 @@ for debugging, never under a name that looks like a good result).
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import re
@@ -25,6 +26,19 @@ RUNNING_SUFFIX = ".en-cours.ipynb"
 FAILED_SUFFIX = ".echec.ipynb"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class _NoKernelDeathLine(logging.Filter):
+    """nbclient logs « Kernel died while waiting for execute reply. » (English) just before
+    raising the error that :func:`execute_study` reports in French: drop the duplicate."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Kernel died")
+
+
+_PAPERMILL_LOG = logging.getLogger("papermill")  # the logger papermill gives nbclient
+if not any(isinstance(f, _NoKernelDeathLine) for f in _PAPERMILL_LOG.filters):
+    _PAPERMILL_LOG.addFilter(_NoKernelDeathLine())
 
 
 def running_path(output_path: str | Path) -> Path:

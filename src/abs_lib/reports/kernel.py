@@ -45,8 +45,19 @@ class InterpreterKernelSpecManager(KernelSpecManager):
 
 
 class InterpreterKernelManager(AsyncKernelManager):
-    """The kernel manager nbclient/papermill create, resolving names as above."""
+    """The kernel manager nbclient/papermill create, resolving names as above.
+
+    When the report is interrupted (Ctrl-C, or SIGTERM raised as an interruption by
+    the ``abs`` command) while a cell runs, nbclient stops the kernel on its way out;
+    a graceful shutdown then makes ipykernel print a traceback about its closed
+    sockets. The kernel is stopped at once instead: nothing of it is kept anyway.
+    """
 
     @default("kernel_spec_manager")
     def _default_kernel_spec_manager(self) -> KernelSpecManager:
         return InterpreterKernelSpecManager(data_dir=self.data_dir)
+
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        if isinstance(sys.exc_info()[1], KeyboardInterrupt):  # cleanup while an interruption unwinds
+            now = True
+        await AsyncKernelManager.shutdown_kernel(self, now=now, restart=restart)

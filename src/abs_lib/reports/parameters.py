@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from abs_lib.errors import AbsError, ReportError
+from abs_lib.errors import AbsError, ReportError, UsageError, echo
 
 _YAML_HINT = (
     " Si le code vient d'un fichier YAML, mettez-le entre guillemets (territory: \"01001\") : "
@@ -57,8 +57,10 @@ def normalize_code(value, level: str | None = None) -> str:
     try:
         return territory_code(value, level=level)
     except AbsError as error:
+        if isinstance(error, UsageError) and isinstance(value, str):
+            raise  # typed as text and malformed ("021292"): its message says what codes look like
         hint = "" if isinstance(value, str) else _YAML_HINT
-        raise ReportError(f"Code de territoire invalide : {value!r}. {error}{hint}") from None
+        raise ReportError(f"Code de territoire invalide : {echo(repr(value))}. {error}{hint}") from None
 
 
 @dataclass(frozen=True)

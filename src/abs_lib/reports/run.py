@@ -18,10 +18,18 @@ failed notebook is kept as ``<study>.echec.ipynb``: after a failure no file name
 ``<study>.html`` exists, so an outdated page can never be taken for the report
 that was just asked for; the command exits non-zero and says where the old page
 is. A later successful run removes the ``.ancien.*`` and ``.echec.ipynb`` files.
+
+Interrupted runs (Ctrl-C, SIGTERM turned into an exception by the ``abs`` command)
+remove their staging folder and stop their kernel on the way out, like failures.
+A process killed outright (SIGKILL, power cut, a batch worker stopped) cannot: its
+``.<study>.en-cours-*`` folder is removed by the next ``build_report`` under the
+same reports folder once it is older than :data:`STALE_STAGING_SECONDS` (a day:
+a younger one may belong to a run still going, e.g. in a batch).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -39,7 +47,38 @@ from abs_lib.reports.studies import SET_BY_COMMAND, SET_BY_COMMAND_NOTE, Study, 
 from abs_lib.reports.tables import write_tables
 
 OLD_TAG = ".ancien"
+STAGING_TAG = ".en-cours-"
+STALE_STAGING_SECONDS = 24 * 3600
 TablesWriter = Callable[..., list]
+
+
+def staging_prefix(stem: str) -> str:
+    """``.diagnostic.en-cours-``: the hidden staging folders of a study's runs start so."""
+    return f".{stem}{STAGING_TAG}"
+
+
+def remove_stale_staging(reports_dir: str | Path, *, older_than: float = STALE_STAGING_SECONDS,
+                         now: float | None = None) -> list[Path]:
+    """Remove ``<reports_dir>/*/.<study>.en-cours-*`` folders not modified for ``older_than`` seconds.
+
+    They are left by runs killed outright; return what was removed. Best effort: a
+    folder that cannot be removed stays (the report itself does not need it).
+    """
+    root = Path(reports_dir)
+    limit = (time.time() if now is None else now) - older_than
+    removed = []
+    try:
+        candidates = list(root.glob(f"*/.*{STAGING_TAG}*"))
+    except OSError:
+        return removed
+    for path in candidates:
+        try:
+            if path.is_dir() and not path.is_symlink() and path.stat().st_mtime < limit:
+                shutil.rmtree(path)
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
 
 
 @dataclass(frozen=True)
@@ -105,6 +144,14 @@ def _clear_previous(folder: Path, stem: str, keep: set[str]) -> None:
     for path in folder.glob(f"{stem}*{OLD_TAG}.*"):
         path.unlink(missing_ok=True)
     (folder / f"{stem}{FAILED_SUFFIX}").unlink(missing_ok=True)
+
+
+def _after_failure(folder: Path, staging: Path, stem: str) -> tuple[Path | None, str | None]:
+    """Keep the executed notebook as failed, retire the previous report (see the module's rule)."""
+    executed = staging / f"{stem}.ipynb"
+    if executed.exists():  # executed fine, a later step failed: keep it, marked as failed
+        os.replace(executed, folder / f"{stem}{FAILED_SUFFIX}")
+    return _retire_previous(folder, stem)
 
 
 def build_report(
@@ -182,8 +229,17 @@ def build_report(
     stem = spec.name
 
     folder = Path(reports_dir) / code
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder, prefix=f".{stem}.en-cours-"))
+    for stale in remove_stale_staging(reports_dir):
+        say(f"Dossier de travail abandonné supprimé (plus d'un jour) : {stale}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder, prefix=staging_prefix(stem)))
+    except OSError as error:
+        from abs_lib.errors import describe_os_error
+
+        raise ReportError(
+            f"Impossible d'écrire le rapport dans {describe_os_error(error)}. Choisissez un dossier des rapports "
+            "où vous pouvez écrire (--reports-dir) ou corrigez ses droits.") from None
     params["tables_dir"] = str(staging)  # the notebook writes its indicator tables there
     timings: dict[str, float] = {}
     try:
@@ -234,12 +290,11 @@ def build_report(
         for name in files:  # the HTML last: its presence means a complete report
             os.replace(staging / name, folder / name)
     except BaseException as error:
-        executed = staging / f"{stem}.ipynb"
-        if executed.exists():  # executed fine, a later step failed: keep it, marked as failed
-            os.replace(executed, folder / f"{stem}{FAILED_SUFFIX}")
-        old_html, when = _retire_previous(folder, stem)
-        if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit
+        if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit: clean up, publish nothing
+            with contextlib.suppress(Exception):
+                _after_failure(folder, staging, stem)
             raise
+        old_html, when = _after_failure(folder, staging, stem)
         message = str(error) if isinstance(error, ReportError) else (
             f"Échec du rapport {stem} pour {code} : {type(error).__name__} : {error}")
         if old_html is not None:

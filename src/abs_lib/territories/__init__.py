@@ -16,6 +16,7 @@ The offline demo builds its fictional geography with
 
 from __future__ import annotations
 
+from abs_lib.errors import UsageError
 from abs_lib.territories.codes import (
     LEVEL_LABELS,
     LEVELS,
@@ -56,7 +57,9 @@ def search_territories(
     limit: int = 10,
     geography: Geography | None = None,
 ) -> list[Territory]:
-    """The territories whose names are closest to ``text``, best first."""
+    """The territories whose names are closest to ``text``, best first (``limit`` ≥ 1 of them)."""
+    if int(limit) < 1:
+        raise UsageError(f"Nombre de résultats invalide ({limit}) : demandez-en 1 ou plus.")
     geography = geography or load_geography(year)
     return geography.search(text, level=level, limit=limit)
 

@@ -12,7 +12,7 @@ import math
 import numbers
 import re
 
-from abs_lib.errors import AbsError, TerritoryNotFoundError
+from abs_lib.errors import AbsError, InvalidCodeError, TerritoryNotFoundError, echo
 
 LEVELS = ("commune", "epci", "departement", "region", "metropole", "france")
 """Levels a territory can have (the contract's levels, without ``iris``)."""
@@ -78,7 +78,7 @@ def normalize_level(level: str | None) -> str | None:
         return None
     key = str(level).strip().lower().replace(" ", "_").replace("-", "_")
     if key not in _LEVEL_ALIASES:
-        raise AbsError(f"Niveau inconnu : « {level} ». Niveaux possibles : {', '.join(LEVELS)}.")
+        raise AbsError(f"Niveau inconnu : « {echo(level)} ». Niveaux possibles : {', '.join(LEVELS)}.")
     return _LEVEL_ALIASES[key]
 
 
@@ -150,6 +150,8 @@ def parse_code(value, level: str | None = None) -> tuple[str, str] | None:
         return None
     if level is not None:
         code = _pad_for(digits, level)
+        if code is None and level in ("commune", "epci", "departement", "region"):
+            raise InvalidCodeError(value, f"{len(digits)} chiffres, trop pour un code de {LEVEL_LABELS[level]}")
         if code is None:
             raise TerritoryNotFoundError(value)
         return level, code
@@ -160,9 +162,11 @@ def parse_code(value, level: str | None = None) -> tuple[str, str] | None:
         return "departement", digits
     if n <= 5:
         return "commune", digits.zfill(5)
-    if n <= 9:
-        return "epci", digits.zfill(9)
-    raise TerritoryNotFoundError(value)
+    if n == 9:
+        return "epci", digits
+    # 6 to 8 digits fit no level: no EPCI SIREN lost its zeros (they start with 2), and
+    # "021292" is a mistyped commune code far more often than an EPCI.
+    raise InvalidCodeError(value, f"{n} chiffres")
 
 
 def normalize_code(value, level: str | None = None) -> str:
@@ -177,7 +181,9 @@ def normalize_code(value, level: str | None = None) -> str:
     - Digits (int, integral float, or text of digits): 1-2 digits -> département,
       zero-padded to 2 (``1`` -> ``"01"``); 3 digits starting with 97 -> overseas
       département; 3-5 digits -> commune, zero-padded to 5 (``1001`` -> ``"01001"``);
-      6-9 digits -> EPCI SIREN, zero-padded to 9.
+      9 digits -> EPCI SIREN. 6 to 8 digits, or more than 9, are no code
+      (:class:`~abs_lib.errors.InvalidCodeError`, which says what codes look like):
+      ``"021292"`` is not read as EPCI ``000021292``.
     - A bare 2-digit code is a département, never a région, unless ``level="region"``.
 
     With ``level`` given, digits are zero-padded to that level's width (commune 5,

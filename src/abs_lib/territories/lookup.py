@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from abs_lib.errors import AmbiguousTerritoryError, TerritoryNotFoundError
+from abs_lib.errors import AmbiguousTerritoryError, TerritoryNotFoundError, echo
 from abs_lib.territories.codes import FRANCE_CODE, LEVEL_LABELS, METROPOLE_CODE, parse_code
 from abs_lib.territories.names import core_key, name_key, names_an_epci
 from abs_lib.territories.territory import Territory
@@ -144,7 +144,7 @@ def ambiguous(query, candidates: list[Territory], year: int) -> AmbiguousTerrito
             f"({communes[0].departements[0]}) »"
         )
     error = AmbiguousTerritoryError(
-        f"Plusieurs territoires correspondent à « {query} » (géographie {year}) : "
+        f"Plusieurs territoires correspondent à « {echo(query)} » (géographie {year}) : "
         + " ; ".join(labels)
         + f". Précisez le code INSEE (ou le niveau : commune, epci, departement, region){hint}."
     )
@@ -152,6 +152,10 @@ def ambiguous(query, candidates: list[Territory], year: int) -> AmbiguousTerrito
     error.candidates = labels
     error.territories = candidates
     return error
+
+
+LONGEST_QUERY = 200
+"""Longer texts match no territory (the longest name has about 60 characters): searched for nothing."""
 
 
 def search(
@@ -162,7 +166,7 @@ def search(
     ``departement`` ranks the communes of that département first among equals.
     """
     key = name_key(text)
-    if not key:
+    if not key or len(key) > LONGEST_QUERY:  # no name is that long: not worth seconds of fuzzy matching
         return []
     core = core_key(key) or key
     index = geography.name_index

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Cell values INSEE and the CAF use for "secret", "not available", "not significant".
 SECRET_MARKERS = frozenset({"", "s", "nd", "n.d.", "nc", "ns", "n.s.", "so", "/", "-", "x", "secret", "na", "nan"})
@@ -44,25 +46,26 @@ SECRET_MARKERS = frozenset({"", "s", "nd", "n.d.", "nc", "ns", "n.s.", "so", "/"
 #: Characters used as thousands separators between groups of three digits.
 SPACES = " \u00a0\u202f"
 _S = "[ \u00a0\u202f]"
-_SIGN = r"[+-]?"
+_SIGN = "[+-]?"
+_D = "[0-9]"                # not \d: RE2 (pyarrow) reads it as ASCII digits, which is what is meant
 
-_INTEGER = re.compile(rf"{_SIGN}\d+")
-_SPACE_GROUPED = re.compile(rf"{_SIGN}[1-9]\d{{0,2}}(?:{_S}\d{{3}})+(?:[.,]\d+)?")
-_EXPONENT = re.compile(rf"{_SIGN}(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d+")
+_INTEGER = f"{_SIGN}{_D}+"
+_SPACE_GROUPED = f"{_SIGN}[1-9]{_D}{{0,2}}(?:{_S}{_D}{{3}})+(?:[.,]{_D}+)?"
+_EXPONENT = f"{_SIGN}(?:{_D}+(?:\\.{_D}*)?|\\.{_D}+)[eE][+-]?{_D}+"
 
 
-def _one_mark(mark: str) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
-    m = re.escape(mark)
-    ambiguous = re.compile(rf"{_SIGN}[1-9]\d{{0,2}}{m}\d{{3}}")
-    decimal = re.compile(rf"{_SIGN}(?:\d*{m}\d+|\d+{m})")          # ambiguous cells excluded by the caller
-    thousands = re.compile(rf"{_SIGN}[1-9]\d{{0,2}}(?:{m}\d{{3}}){{2,}}")
-    return ambiguous, decimal, thousands
+def _one_mark(mark: str) -> tuple[str, str, str]:
+    m = "\\" + mark if mark == "." else mark
+    single = f"{_SIGN}(?:{_D}*{m}{_D}+|{_D}+{m})"                     # one mark, decimal or ambiguous
+    ambiguous = f"{_SIGN}[1-9]{_D}{{0,2}}{m}{_D}{{3}}"
+    thousands = f"{_SIGN}[1-9]{_D}{{0,2}}(?:{m}{_D}{{3}}){{2,}}"
+    return single, ambiguous, thousands
 
 
 _COMMA = _one_mark(",")
 _POINT = _one_mark(".")
-_COMMA_THEN_POINT = re.compile(rf"{_SIGN}[1-9]\d{{0,2}}(?:,\d{{3}})+\.\d+")   # 1,234.5
-_POINT_THEN_COMMA = re.compile(rf"{_SIGN}[1-9]\d{{0,2}}(?:\.\d{{3}})+,\d+")   # 1.234,5
+_COMMA_THEN_POINT = f"{_SIGN}[1-9]{_D}{{0,2}}(?:,{_D}{{3}})+\\.{_D}+"   # 1,234.5
+_POINT_THEN_COMMA = f"{_SIGN}[1-9]{_D}{{0,2}}(?:\\.{_D}{{3}})+,{_D}+"   # 1.234,5
 
 _NAMES = {",": "virgule", ".": "point"}
 
@@ -106,56 +109,85 @@ class ParsedNumbers:
     proven: str | None = None
 
 
-def _examples(cells: pd.Series, mask: pd.Series, limit: int = 20) -> tuple[tuple[int, str], ...]:
-    positions = np.flatnonzero(mask.to_numpy())
-    return tuple((int(p), str(cells.iloc[p])) for p in positions[:limit])
+def _examples(cells: np.ndarray, mask: np.ndarray, limit: int = 20) -> tuple[tuple[int, str], ...]:
+    positions = np.flatnonzero(mask)
+    return tuple((int(p), str(cells[p])) for p in positions[:limit])
+
+
+def _fullmatch(array: pa.Array, pattern: str) -> np.ndarray:
+    return pc.match_substring_regex(array, pattern=f"^(?:{pattern})$").to_numpy(zero_copy_only=False)
 
 
 def parse_numbers(values: pd.Series, decimal: str | None = None) -> ParsedNumbers:
     """Read a column of text cells as float64 (secret cells NaN), or say why not.
 
     ``decimal`` is the decimal mark of the file ("," or ".": proven by its other columns, or
-    declared), used only to read cells the column itself leaves ambiguous. A column with no number at all is returned with
-    ``values`` None and no problem: it is a text column.
+    declared), used only to read cells the column itself leaves ambiguous. A column with no
+    number at all is returned with ``values`` None and no problem: it is a text column.
     """
-    cells = values.astype(str).str.strip()
-    secret = cells.str.lower().isin(SECRET_MARKERS)
+    index = values.index
+    cells = np.array([str(v).strip() if v is not None and not (isinstance(v, float) and np.isnan(v)) else ""
+                      for v in values.to_numpy(dtype=object)], dtype=object)
+    array = pa.array(cells, type=pa.string())
+    secret = pc.is_in(pc.utf8_lower(array), value_set=pa.array(sorted(SECRET_MARKERS))).to_numpy(zero_copy_only=False)
     filled = ~secret
     if not filled.any():
-        return ParsedNumbers(pd.Series(np.nan, index=values.index, dtype="float64"))
+        return ParsedNumbers(pd.Series(np.nan, index=index, dtype="float64"))
 
-    def match(pattern: re.Pattern) -> pd.Series:
-        return cells.str.fullmatch(pattern.pattern) & filled
+    def numbers(text: np.ndarray) -> pd.Series:
+        text = np.where(filled, text, None)
+        return pd.Series(pd.to_numeric(pd.Series(text, index=index, dtype=object), errors="raise"),
+                         index=index).astype("float64")
 
-    integer = match(_INTEGER)
+    integer = _fullmatch(array, _INTEGER) & filled
     rest = filled & ~integer
     if not rest.any():  # the common case: integers and secrets only
-        return ParsedNumbers(pd.to_numeric(cells.where(filled, None), errors="raise").astype("float64"))
+        return ParsedNumbers(numbers(cells))
 
-    spaced = match(_SPACE_GROUPED) & cells.str.contains(_S, regex=True)
-    exponent = match(_EXPONENT)
-    comma_point, point_comma = match(_COMMA_THEN_POINT), match(_POINT_THEN_COMMA)
-    amb_c, dec_c, thou_c = (match(p) for p in _COMMA)
-    amb_p, dec_p, thou_p = (match(p) for p in _POINT)
-    dec_c &= ~amb_c
-    dec_p &= ~amb_p
-    valid = integer | spaced | exponent | comma_point | point_comma | amb_c | dec_c | thou_c | amb_p | dec_p | thou_p
-    invalid = filled & ~valid
-    if invalid.any():
-        return ParsedNumbers(None, NumberProblem("text", _examples(cells, invalid), numbers=int(valid.sum()),
-                                                 count=int(invalid.sum())))
+    # Each cell not yet classified is tried against the next shape only (most columns stop early).
+    positions = np.flatnonzero(rest)
+    sub = array.take(pa.array(positions))
+    masks = {}
+    left = np.ones(len(positions), dtype=bool)
+    for name, pattern in (("dec_p", _POINT[0]), ("dec_c", _COMMA[0]), ("spaced", _SPACE_GROUPED),
+                          ("exponent", _EXPONENT), ("thou_c", _COMMA[2]), ("thou_p", _POINT[2]),
+                          ("comma_point", _COMMA_THEN_POINT), ("point_comma", _POINT_THEN_COMMA)):
+        found = np.zeros(len(positions), dtype=bool)
+        if left.any():
+            idx = np.flatnonzero(left)
+            found[idx] = _fullmatch(sub.take(pa.array(idx)), pattern)
+            left &= ~found
+        full = np.zeros(len(cells), dtype=bool)
+        full[positions] = found
+        masks[name] = full
+    if left.any():
+        invalid = np.zeros(len(cells), dtype=bool)
+        invalid[positions[left]] = True
+        return ParsedNumbers(None, NumberProblem("text", _examples(cells, invalid), numbers=int(filled.sum() - left.sum()),
+                                                 count=int(left.sum())))
 
+    def ambiguous_among(mask: np.ndarray, pattern: str) -> np.ndarray:
+        out = np.zeros(len(cells), dtype=bool)
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            out[idx] = _fullmatch(array.take(pa.array(idx)), pattern)
+        return out
+
+    amb_p = ambiguous_among(masks["dec_p"], _POINT[1])
+    amb_c = ambiguous_among(masks["dec_c"], _COMMA[1])
+    spaced = masks["spaced"]
+    has_comma = np.char.find(cells.astype(str), ",") >= 0
+    has_point = np.char.find(cells.astype(str), ".") >= 0
     proof = {
-        ("decimal", ","): dec_c | point_comma | (spaced & cells.str.contains(",", regex=False)),
-        ("decimal", "."): dec_p | exponent | comma_point | (spaced & cells.str.contains(".", regex=False)),
-        ("thousands", ","): thou_c | comma_point,
-        ("thousands", "."): thou_p | point_comma,
+        ("decimal", ","): (masks["dec_c"] & ~amb_c) | masks["point_comma"] | (spaced & has_comma),
+        ("decimal", "."): (masks["dec_p"] & ~amb_p) | masks["exponent"] | masks["comma_point"] | (spaced & has_point),
+        ("thousands", ","): masks["thou_c"] | masks["comma_point"],
+        ("thousands", "."): masks["thou_p"] | masks["point_comma"],
     }
     seen = {key for key, mask in proof.items() if mask.any()}
 
     def clash(a, b) -> NumberProblem:
-        first, second = proof[a], proof[b]
-        example = _examples(cells, first, 1) + _examples(cells, second, 1)
+        example = _examples(cells, proof[a], 1) + _examples(cells, proof[b], 1)
         words = {"decimal": "décimales", "thousands": "milliers"}
         detail = (f"{_NAMES[a[1]]} des {words[a[0]]} ligne {example[0][0] + 2} : « {example[0][1]} », "
                   f"{_NAMES[b[1]]} des {words[b[0]]} ligne {example[1][0] + 2} : « {example[1][1]} »")
@@ -180,9 +212,9 @@ def parse_numbers(values: pd.Series, decimal: str | None = None) -> ParsedNumber
         as_decimal = cell.lstrip("+-").replace(".", ",")
         detail = f"{sign}{int(digits):,}".replace(",", " ") + f" ou {sign}{as_decimal}"
         return ParsedNumbers(None, NumberProblem("ambiguous", example, detail=detail, count=int(ambiguous.sum())))
-    text = cells.str.replace(_S, "", regex=True)
+    text = pd.Series(cells, dtype=object).str.replace(_S, "", regex=True)
     if mark == ",":
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
         text = text.str.replace(",", "", regex=False)
-    return ParsedNumbers(pd.to_numeric(text.where(filled, None), errors="raise").astype("float64"), proven=proven)
+    return ParsedNumbers(numbers(text.to_numpy(dtype=object)), proven=proven)

@@ -428,9 +428,9 @@ def _import_gzip(path: Path, store: Store, *, catalog: Catalog, fictional: bool,
         try:
             with gzip.open(path, "rb") as source, open(target, "wb") as out:
                 shutil.copyfileobj(source, out)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error):
             return ImportResult(path=path, error=(
-                f"Archive gzip illisible : {path.name} ({error}) ; elle est peut-être tronquée. Retéléchargez-la."))
+                f"Archive gzip illisible : {path.name} est tronquée ou endommagée. Retéléchargez-la."))
         try:
             result = import_file_result(target, store, catalog=catalog, fictional=fictional, replace=replace,
                                         origin=f"import : {path.resolve()}")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from abs_lib.errors import MissingColumnError, SourceFileError
 from abs_lib.sources.numbers import SECRET_MARKERS, parse_numbers  # noqa: F401 (SECRET_MARKERS re-exported)
+from abs_lib.sources.variables import split_vintage
 
 #: Columns that hold codes (never numbers), matched case-insensitively.
 CODE_COLUMN_PATTERN = re.compile(
@@ -391,7 +392,10 @@ def read_table(
         if result.problem is not None and result.problem.kind == "ambiguous" and decimal:
             result = parse_numbers(raw[name], decimal)
         problem = result.problem
-        if problem is not None and not (problem.kind == "text" and problem.numbers <= problem.count):
+        # An INSEE variable (``P22_POP``, ``MED21``…) holds numbers: text there is an error even in a
+        # column whose other cells are all secret; other columns are text when text is the majority.
+        measure = split_vintage(name)[1] is not None
+        if problem is not None and not (problem.kind == "text" and problem.numbers <= problem.count and not measure):
             problems.append(problem.sentence(name, first_line=fmt.skiprows + 2))
         columns[name] = (result.values if result.values is not None
                          else raw[name].astype(str).str.strip().astype("string"))

@@ -377,7 +377,13 @@ def read_table(
     for name in raw.columns:
         cells = raw[name]
         if is_code_column(name):
-            columns[name] = _repair_code(name, cells.astype(str).str.strip()).astype("string")
+            stripped = cells.astype(str).str.strip()
+            columns[name] = _repair_code(name, stripped).astype("string")
+            repaired = stripped.ne(columns[name].astype(str))
+            if repaired.any() and notes is not None:
+                first = int(repaired.to_numpy().nonzero()[0][0])
+                notes.append(f"{int(repaired.sum())} code(s) {name} sans leur zéro initial (perdu dans un tableur), "
+                             f"complété(s) : « {stripped.iloc[first]} » lu « {columns[name].iloc[first]} ».")
         elif LABEL_COLUMN_PATTERN.match(name) or name in text_columns:
             columns[name] = cells.astype(str).str.strip().astype("string")
         else:

@@ -176,7 +176,7 @@ def _import(data: dict, content: bytes, root: Path, folder: Path):
 def test_a_damaged_real_file_is_refused_or_stored_as_the_clean_one(clean, kind):
     data = clean[kind]
 
-    @settings(max_examples=14, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=24, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(mutation(data))
     def check(mutated):

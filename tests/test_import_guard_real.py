@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from abs_lib.config import demo_dir
 from abs_lib.sources.importing import import_files

@@ -32,7 +32,6 @@ turned into a text column: the caller refuses it unless the column is declared a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np

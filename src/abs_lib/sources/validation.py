@@ -207,11 +207,15 @@ def _level_problem(codes: pd.Series, level: str, rules: Rules) -> pd.Series:
 
 
 def _unknown_communes(codes: pd.Series) -> list[str]:
+    """Commune codes (or IRIS codes' commune part) that are no commune of any geography since 1999."""
     from abs_lib.territories import fit, reference
 
-    known = fit._ever_known() | frozenset(reference.table("arrondissements")["code"].astype(str))
     communes = set(codes.str[:5])
-    return sorted(c for c in communes if c not in known and not c.startswith(_OVERSEAS))
+    arrondissements = frozenset(reference.table("arrondissements")["code"].astype(str))
+    left = communes - fit.commune_codes(fit.geography_years()[-1]) - arrondissements   # most files: nothing left
+    if left:
+        left -= fit._ever_known()
+    return sorted(c for c in left if not c.startswith(_OVERSEAS))
 
 
 def _coverage(codes: pd.Series, level: str) -> tuple[dict | None, str | None]:

@@ -83,8 +83,9 @@ def test_couples_file_imports_as_familles_iris_2019_with_one_row_per_iris(import
     entry = result.entry
     assert (entry.dataset, entry.vintage, entry.level) == ("rp-familles-iris", 2019, "iris")
     assert entry.sha256 == sha256_of(shared_data / COUPLES)
-    (note,) = result.notes
+    note, coverage = result.notes            # the collapsed columns, then the coverage of the 418-commune subset
     assert note.startswith("8 colonne(s) présente(s) deux fois avec des valeurs identiques")
+    assert coverage.startswith("Couverture partielle") and "21 : 418 sur 698" in coverage
     header, rows = raw_rows(shared_data / COUPLES)
     doubled = sorted({name for name in header if header.count(name) > 1})
     assert len(doubled) == 8 and all(name in note for name in doubled)

@@ -70,6 +70,10 @@ class UnrecognizedFileError(SourceFileError):
     """``abs data import`` could not tell which dataset a file is."""
 
 
+class DamagedTableError(AbsError):
+    """A table of the local store no longer reads (truncated or altered parquet file)."""
+
+
 class DownloadError(AbsError):
     """A download failed (offline, proxy, HTTP error) or its checksum did not match."""
 

@@ -365,7 +365,6 @@ def _read(path: Path, spec: FileSpec, dataset_id: str) -> pd.DataFrame:
 
 def _forget(root: Path, entries: list[StoredEntry]) -> None:
     """Undo the tables saved by an interrupted fetch, so the store stays consistent."""
+    store = Store(root)
     for entry in entries:
-        parquet = root / entry.parquet
-        parquet.with_suffix(".json").unlink(missing_ok=True)
-        parquet.unlink(missing_ok=True)
+        store.forget(entry)

@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 
 from abs_lib.errors import MissingColumnError, SourceFileError
-
-#: Cell values INSEE and the CAF use for "secret", "not available", "not significant".
-SECRET_MARKERS = frozenset({"", "s", "nd", "n.d.", "nc", "ns", "n.s.", "so", "/", "-", "x", "secret", "na", "nan"})
+from abs_lib.sources.numbers import SECRET_MARKERS, parse_numbers  # noqa: F401 (SECRET_MARKERS re-exported)
+from abs_lib.sources.variables import split_vintage
 
 #: Columns that hold codes (never numbers), matched case-insensitively.
 CODE_COLUMN_PATTERN = re.compile(
@@ -37,8 +36,16 @@ CODE_COLUMN_PATTERN = re.compile(
 #: Columns of labels: kept as text.
 LABEL_COLUMN_PATTERN = re.compile(r"^(LIB.*|NOM.*|NCC|NCCENR|LIBELLE.*|TYPE.*|NATURE.*)$", re.IGNORECASE)
 
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
-_SPACES = re.compile(r"[\s\u00a0\u202f]")
+#: First bytes of files that are not text: (signature, what it is, what to do).
+_BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "une archive ZIP (ou un classeur XLSX)",
+     "importez-la sous un nom qui finit par .zip (ou .xlsx pour un classeur)"),
+    (b"\x1f\x8b", "une archive gzip", "importez-la sous un nom qui finit par .gz"),
+    (b"7z\xbc\xaf\x27\x1c", "une archive 7z", "décompressez-la (7-Zip) puis importez le fichier de données"),
+    (b"\xd0\xcf\x11\xe0", "un classeur Excel .xls", "importez-le sous un nom qui finit par .xls"),
+    (b"PAR1", "un fichier parquet", "importez le fichier d'origine (CSV, XLS, XLSX) publié par le producteur"),
+    (b"%PDF", "un document PDF", "téléchargez le fichier de données (CSV, XLS, XLSX), pas sa documentation"),
+)
 
 
 @dataclass(frozen=True)
@@ -74,17 +81,59 @@ def is_code_column(name: str) -> bool:
     return bool(CODE_COLUMN_PATTERN.match(str(name).strip()))
 
 
-def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
-    candidates = [encoding] if encoding else ["utf-8-sig", "cp1252"]
+def binary_kind(raw: bytes) -> tuple[str, str] | None:
+    """(what it is, what to do) when ``raw`` starts like an archive, a workbook or a PDF."""
+    for signature, what, fix in _BINARY_SIGNATURES:
+        if raw.startswith(signature):
+            return what, fix
+    return None
+
+
+def _decode(raw: bytes, encoding: str | None, path: Path, *, whole: bool = True) -> str:
+    """Text of a file: UTF-8 (with or without BOM), UTF-16 (with BOM, as Excel's « texte
+    Unicode »), else Windows-1252. ``whole`` is False when ``raw`` is only the start of the
+    file (a character may then be cut at the end).
+
+    A file that is not text (archive, workbook, PDF) or whose last character is cut (a
+    truncated UTF-8 file) is refused: decoding it as Windows-1252 would store garbled text.
+    """
+    binary = binary_kind(raw)
+    if binary:
+        what, fix = binary
+        raise SourceFileError(f"Le fichier {path} n'est pas un fichier texte CSV : c'est {what}. Pour l'importer, {fix}.")
+    if encoding:
+        candidates = [encoding]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    elif b"\x00" in raw[:4096]:
+        even, odd = raw[0:4096:2].count(0), raw[1:4096:2].count(0)
+        if max(even, odd) > len(raw[:4096]) // 4:
+            candidates = ["utf-16-be" if even > odd else "utf-16-le"]
+        else:
+            raise SourceFileError(
+                f"Le fichier {path} contient des octets nuls : ce n'est pas un fichier texte CSV (fichier binaire "
+                "ou endommagé). Retéléchargez le fichier d'origine.")
+    else:
+        candidates = ["utf-8-sig", "cp1252"]
     for enc in candidates:
         try:
             text = raw.decode(enc)
-        except (UnicodeDecodeError, LookupError):
+        except UnicodeDecodeError as error:
+            if enc == "utf-8-sig" and error.reason == "unexpected end of data":
+                if not whole:  # the sample stops inside a character: decode what is complete
+                    return raw[:error.start].decode(enc).lstrip("\ufeff")
+                raise SourceFileError(
+                    f"Le fichier {path} s'arrête au milieu d'un caractère (octet {error.start + 1} sur {len(raw)}) : il "
+                    "est tronqué. Retéléchargez l'original.") from error
+            if enc.startswith("utf-16") and not whole:
+                return raw[:len(raw) - len(raw) % 2].decode(enc, errors="replace").lstrip("\ufeff")
+            continue
+        except LookupError:
             continue
         return text.lstrip("\ufeff")
     raise SourceFileError(
         f"Impossible de décoder le fichier {path} (encodage essayé : {', '.join(candidates)}). "
-        "Vérifiez qu'il s'agit bien d'un fichier texte CSV de l'INSEE ou de la CAF."
+        "Vérifiez qu'il s'agit bien d'un fichier texte CSV de l'INSEE ou de la CAF, ou réenregistrez-le en UTF-8."
     )
 
 
@@ -110,6 +159,11 @@ def _read_csv_text(path: Path, fmt: FileFormat, notes: list[str] | None = None) 
     sep = fmt.sep or _sniff_separator(lines[fmt.skiprows], path)
     header = [h.strip() for h in next(csv.reader([lines[fmt.skiprows]], delimiter=sep))]
     _check_field_counts(lines[fmt.skiprows + 1:], sep, len(header), fmt.skiprows + 2, path)
+    if not text.endswith(("\n", "\r")):
+        raise SourceFileError(
+            f"Le fichier {path} ne se termine pas par une fin de ligne : sa dernière ligne (n° {len(lines)}, "
+            f"« {lines[-1][:40]}{'…' if len(lines[-1]) > 40 else ''} ») est peut-être coupée, le fichier semble "
+            "tronqué. Retéléchargez l'original ; s'il est complet, ajoutez un retour à la ligne à la fin.")
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=sep, skiprows=fmt.skiprows, header=0, names=None,
@@ -154,7 +208,7 @@ def _collapse_duplicates(frame: pd.DataFrame, path: Path, notes: list[str] | Non
             differ = first.ne(copy)
             if differ.any():
                 # "0.0" and "0" are the same number: compare as numbers before refusing.
-                a, b = _parse_numeric(first, None), _parse_numeric(copy, None)
+                a, b = parse_numbers(first).values, parse_numbers(copy).values
                 if a is not None and b is not None:
                     differ = ~((a == b) | (a.isna() & b.isna()))
             if differ.any():
@@ -175,18 +229,33 @@ def _collapse_duplicates(frame: pd.DataFrame, path: Path, notes: list[str] | Non
 
 
 def _check_field_counts(lines: list[str], sep: str, width: int, first_lineno: int, path: Path) -> None:
-    """Refuse a line with more fields than the header: values would shift columns."""
-    if any('"' in line for line in lines[:1000]):
-        counts = pd.Series([len(row) - 1 for row in csv.reader(lines, delimiter=sep)])
+    """Refuse a line whose number of fields differs from the header's: with more, values would
+    shift columns; with fewer, the line was cut (a truncated file ends that way)."""
+    if any('"' in line for line in lines[:1000]) or any('"' in line for line in lines[-10:]):
+        rows = csv.reader(lines, delimiter=sep)
+        counts = pd.Series([len(row) - 1 if row else -1 for row in rows])
     else:
         counts = pd.Series(lines, dtype=object).str.count(re.escape(sep))
-    too_many = counts[counts > width - 1]
+    blank = pd.Series(lines, dtype=object).str.strip().eq("") if len(lines) else pd.Series([], dtype=bool)
+    too_many = counts[(counts > width - 1) & ~blank]
     if not too_many.empty:
         index = int(too_many.index[0])
         raise SourceFileError(
             f"Ligne {first_lineno + index} de {path} : {int(too_many.iloc[0]) + 1} champs pour {width} "
             "colonnes d'en-tête. Le fichier est peut-être tronqué ou mal découpé (séparateur ?) ; "
             "retéléchargez l'original."
+        )
+    too_few = counts[(counts < width - 1) & ~blank]
+    if not too_few.empty:
+        index = int(too_few.index[0])
+        last = index == len(lines) - 1 or blank.iloc[index + 1:].all()
+        where = "dernière ligne" if last else "ligne"
+        start = lines[index][:40] + ("…" if len(lines[index]) > 40 else "")
+        raise SourceFileError(
+            f"{where.capitalize()} ({first_lineno + index}) de {path} incomplète : {int(too_few.iloc[0]) + 1} champ(s) "
+            f"pour {width} colonnes d'en-tête (« {start} »). "
+            + ("Le fichier est tronqué : retéléchargez l'original." if last else
+               "Le fichier est mal formé (ligne coupée ou séparateur différent) : retéléchargez l'original.")
         )
 
 
@@ -227,35 +296,6 @@ def _check_unique(header: list[str], path: Path) -> None:
         seen.add(name)
 
 
-def _parse_numeric(values: pd.Series, decimal: str | None) -> pd.Series | None:
-    """Parse a column of text cells as float; None if it is not numeric.
-
-    Secret markers become NaN. Space thousands separators are removed. The
-    decimal mark is "," or "." (per file if given, else detected per column).
-    """
-    cleaned = values.astype(str).str.strip()
-    lowered = cleaned.str.lower()
-    secret = lowered.isin(SECRET_MARKERS)
-    cleaned = cleaned.where(~secret, "")
-    cleaned = cleaned.str.replace(_SPACES, "", regex=True)
-    filled = cleaned[cleaned != ""]
-    if filled.empty:
-        return pd.Series(np.nan, index=values.index, dtype="float64")
-    if not filled.str.match(_NUMBER).all():
-        return None
-    has_comma = filled.str.contains(",", regex=False).any()
-    has_dot = filled.str.contains(".", regex=False).any()
-    if decimal == "," or (decimal is None and has_comma and not has_dot):
-        cleaned = cleaned.str.replace(",", ".", regex=False)
-    elif has_comma:
-        # A comma in a file whose decimal mark is "." is a thousands separator only
-        # if every comma is followed by exactly three digits.
-        if not filled[filled.str.contains(",", regex=False)].str.match(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$").all():
-            return None
-        cleaned = cleaned.str.replace(",", "", regex=False)
-    return pd.to_numeric(cleaned.replace("", np.nan), errors="raise").astype("float64")
-
-
 _COMMUNE_CODE_COLUMNS = re.compile(r"^(CODGEO|COM|DEPCOM|INSEE_COM|CODE_INSEE)$", re.IGNORECASE)
 _DEP_CODE_COLUMNS = re.compile(r"^(DEP|CODE_DEP|CODE D[EÉ]PARTEMENT)$", re.IGNORECASE)
 
@@ -282,6 +322,7 @@ def read_table(
     dataset: str | None = None,
     rename: dict[str, str] | None = None,
     notes: list[str] | None = None,
+    text_columns: Iterable[str] = (),
 ) -> pd.DataFrame:
     """Read one INSEE/CAF table into a DataFrame with original column names.
 
@@ -297,6 +338,11 @@ def read_table(
         use the producer's names, and code columns are recognised under them).
     notes : list that receives, in French, what was done to the file on the way (identical
         duplicated columns collapsed), for the import report.
+    text_columns : columns declared as text for the dataset (kept as text whatever they hold).
+
+    Numbers are read column by column (``numbers.parse_numbers``): a column whose decimal
+    convention cannot be decided, that mixes conventions, or whose cells are mostly numbers
+    but some text, makes the file refused with every such column named.
 
     Returns
     -------
@@ -326,17 +372,42 @@ def read_table(
             raise MissingColumnError(path, absent, dataset)
         raw = raw.loc[:, usecols]
 
-    columns = {}
+    text_columns = set(text_columns)
+    columns, parsed = {}, {}
     for name in raw.columns:
         cells = raw[name]
         if is_code_column(name):
-            columns[name] = _repair_code(name, cells.astype(str).str.strip()).astype("string")
-            continue
-        if LABEL_COLUMN_PATTERN.match(name):
+            stripped = cells.astype(str).str.strip()
+            columns[name] = _repair_code(name, stripped).astype("string")
+            repaired = stripped.ne(columns[name].astype(str))
+            if repaired.any() and notes is not None:
+                first = int(repaired.to_numpy().nonzero()[0][0])
+                notes.append(f"{int(repaired.sum())} code(s) {name} sans leur zéro initial (perdu dans un tableur), "
+                             f"complété(s) : « {stripped.iloc[first]} » lu « {columns[name].iloc[first]} ».")
+        elif LABEL_COLUMN_PATTERN.match(name) or name in text_columns:
             columns[name] = cells.astype(str).str.strip().astype("string")
-            continue
-        parsed = _parse_numeric(cells, fmt.decimal)
-        columns[name] = parsed if parsed is not None else cells.astype(str).str.strip().astype("string")
+        else:
+            parsed[name] = parse_numbers(cells)
+            columns[name] = None
+    # Cells a column leaves ambiguous (« 3,540 ») are read with the decimal mark the other
+    # columns prove, when they agree; else with the declared one (Excel cells are typed: ".").
+    proven = {p.proven for p in parsed.values() if p.proven}
+    decimal = proven.pop() if len(proven) == 1 else fmt.decimal or ("." if fmt.kind in ("xlsx", "xls") else None)
+    problems = []
+    for name, result in parsed.items():
+        if result.problem is not None and result.problem.kind == "ambiguous" and decimal:
+            result = parse_numbers(raw[name], decimal)
+        problem = result.problem
+        # An INSEE variable (``P22_POP``, ``MED21``…) holds numbers: text there is an error even in a
+        # column whose other cells are all secret; other columns are text when text is the majority.
+        measure = split_vintage(name)[1] is not None
+        if problem is not None and not (problem.kind == "text" and problem.numbers <= problem.count and not measure):
+            problems.append(problem.sentence(name, first_line=fmt.skiprows + 2))
+        columns[name] = (result.values if result.values is not None
+                         else raw[name].astype(str).str.strip().astype("string"))
+    if problems:
+        listed = " ; ".join(problems[:5]) + (f" ; et {len(problems) - 5} autre(s) colonne(s)" if len(problems) > 5 else "")
+        raise SourceFileError(f"Nombres illisibles dans {path} : {listed}.")
     frame = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
     return frame
 
@@ -376,7 +447,8 @@ def zip_data_member(path: str | Path) -> str:
 
 
 def _first_line(raw: bytes, fmt: FileFormat, path: Path) -> list[str]:
-    text = _decode(raw, fmt.encoding, path) if raw else ""
+    """The header of a file from its first 256 KiB (``raw``: a character may be cut at its end)."""
+    text = _decode(raw, fmt.encoding, path, whole=len(raw) < 256 * 1024) if raw else ""
     lines = text.splitlines()
     if len(lines) <= fmt.skiprows:
         raise SourceFileError(f"Le fichier {path} est vide ou n'a pas d'en-tête.")

@@ -35,6 +35,7 @@ class Recognition:
     specificity: int
     renaming: dict = field(default_factory=dict)   # {column of the file: producer's name}
     part: str | None = None                        # measure of a years-in-columns table (``Tab23``)
+    level_from: str = "codes"                      # what told the level: jeu, colonne, nom (or codes)
 
 
 def recognize_columns(columns: list[str], filename: str, catalog: Catalog) -> Recognition:
@@ -78,14 +79,16 @@ def recognize_columns(columns: list[str], filename: str, catalog: Catalog) -> Re
             )
     by_upper = {renaming.get(c, c).upper(): renaming.get(c, c) for c in columns}
     code_column = next(by_upper[c.upper()] for c in dataset.signature.code_columns if c.upper() in by_upper)
+    level, level_from = _level_from_layout(dataset, code_column, filename)
     return Recognition(
         dataset=dataset.id,
         vintage=vintage,
         code_column=code_column,
-        level=_level_from_layout(dataset, code_column, filename),
+        level=level,
         specificity=specificity,
         renaming=renaming,
         part=part,
+        level_from=level_from,
     )
 
 
@@ -93,14 +96,15 @@ def recognize_columns(columns: list[str], filename: str, catalog: Catalog) -> Re
 _CODE_COLUMN_LEVELS = {"IRIS": "iris", "NUMEPCI": "epci", "NUMCOM": "commune", "SIREN_EPCI": "epci"}
 
 
-def _level_from_layout(dataset, code_column: str, filename: str) -> str | None:
+def _level_from_layout(dataset, code_column: str, filename: str) -> tuple[str | None, str]:
     """The level when the layout tells it: a single-level dataset, a telling code
     column, or a file name that starts like a member of the official archive
-    (``FILO2019_DISP_REG.csv``…). None means: read the codes."""
+    (``FILO2019_DISP_REG.csv``…), and which of them told it (``jeu``, ``colonne``,
+    ``nom``). None means: read the codes. The codes are checked against it at import."""
     if len(dataset.levels) == 1:
-        return dataset.levels[0]
+        return dataset.levels[0], "jeu"
     if code_column.upper() in _CODE_COLUMN_LEVELS:
-        return _CODE_COLUMN_LEVELS[code_column.upper()]
+        return _CODE_COLUMN_LEVELS[code_column.upper()], "colonne"
     name = Path(filename).name.upper()
     for vintage in dataset.vintages:
         for spec in vintage.files:
@@ -108,8 +112,8 @@ def _level_from_layout(dataset, code_column: str, filename: str) -> str | None:
                 stem = re.escape(Path(spec.member).stem.upper())
                 pattern = re.sub(r"\d+", r"\\d+", stem)
                 if re.match(pattern + r"(?![A-Z0-9])", name):
-                    return spec.level
-    return None
+                    return spec.level, "nom"
+    return None, "codes"
 
 
 #: Column names that say a share or rate was computed by whoever made the file (``dmv_65p_pct_16``).

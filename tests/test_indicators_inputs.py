@@ -96,3 +96,21 @@ def test_local_missing_places_stay_missing():
     out = local_places_by_commune(frame, communes=["01001", "01002", "01003"])
     assert math.isnan(out.loc["01001", "PLACES_LOCAL"])          # one structure without a count
     assert out.loc["01002", "PLACES_LOCAL"] == 5 and out.loc["01003", "PLACES_LOCAL"] == 0
+
+
+def test_local_codes_damaged_by_a_spreadsheet_are_repaired_not_dropped():
+    """« 21292.0 » and « 1001 » (Excel) are Genlis and 01001, not rows to drop (0 places shown)."""
+    frame = pd.DataFrame({"code_commune": ["21292.0", "1001", "2A004"], "places": ["20", "12", "8"]})
+    out = local_places_by_commune(frame)
+    assert out["PLACES_LOCAL"].to_dict() == {"01001": 12.0, "21292": 20.0, "2A004": 8.0}
+
+
+@pytest.mark.parametrize(("code", "places", "message"), [
+    ("21292", "-30", "un nombre entier de 0 à 500"),
+    ("21292", "1e9", "un nombre entier de 0 à 500"),
+    ("21292", "12.5", "un nombre entier de 0 à 500"),
+    ("Genlis", "10", "code commune « Genlis » invalide"),
+])
+def test_local_absurd_places_and_codes_are_refused_in_french(code, places, message):
+    with pytest.raises(IndicatorError, match=message):
+        local_places_by_commune(pd.DataFrame({"code_commune": [code], "places": [places]}))

@@ -130,3 +130,12 @@ def test_a_merged_commune_missing_a_former_commune_is_out_of_scope_not_secret(st
     table = indicator_table(PLAINE, data_dir=store, vintage=2019)
     row = table[(table["territory"] == "21183") & (table["indicator"] == "naissances")].iloc[0]
     assert math.isnan(row["value"]) and row["flags"] == "hors champ du fichier"
+
+
+def test_an_older_geography_says_which_merger_prevents_the_figure(store):
+    """The files are in the 2026 geography: in 2019's, Premières (21507) cannot be separated
+    from Collonges-et-Premières; the message names the merger, not a missing census file."""
+    from abs_lib.errors import AbsError
+
+    with pytest.raises(AbsError, match="21507 Premières a fusionné en 2020 dans 21183 Collonges-et-Premières"):
+        open_portrait(PLAINE, year=2019, data_dir=store)

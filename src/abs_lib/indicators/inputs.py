@@ -84,6 +84,25 @@ def sum_iris_to_communes(
     return sums
 
 
+#: Largest plausible number of approved places in one childcare structure.
+MAX_PLACES = 500
+
+
+def local_commune_codes(codes: pd.Series) -> pd.Series:
+    """Commune codes of the analyst's file, repaired where a spreadsheet damaged them
+    (« 21292.0 » → « 21292 », « 1001 » → « 01001 »); anything else that is not a commune
+    code is refused naming it (a silently dropped row would show 0 places)."""
+    text = codes.astype(str).str.strip().str.replace(r"\.0+$", "", regex=True)
+    text = text.where(~text.str.fullmatch(r"\d{4}"), "0" + text)
+    bad = ~text.str.fullmatch(r"\d{5}|2[AB]\d{3}")
+    if bad.any():
+        raise IndicatorError(
+            f"Fichier local des places d'accueil : code commune « {codes[bad].iloc[0]} » invalide. Un code "
+            "INSEE de commune a 5 caractères (01001, 21292, 2A004) : écrivez la colonne code_commune en texte."
+        )
+    return text
+
+
 def local_places_by_commune(
     frame: pd.DataFrame,
     *,
@@ -114,12 +133,20 @@ def local_places_by_commune(
             "comme du texte (dtype=str) pour garder les zéros initiaux (ex. 01001)."
         )
     data = frame.copy()
-    data["commune"] = data[commune_col].astype(str).str.strip()
+    data["commune"] = local_commune_codes(data[commune_col])
     places = pd.to_numeric(data["places"], errors="coerce")
     bad = places.isna() & data["places"].notna() & (data["places"].astype(str).str.strip() != "")
     if bad.any():
         raise IndicatorError(
             f"Fichier local des places d'accueil : nombre de places illisible « {data['places'][bad].iloc[0]} »."
+        )
+    implausible = places.notna() & ((places < 0) | (places > MAX_PLACES) | (places % 1 != 0))
+    if implausible.any():
+        row = data[implausible].iloc[0]
+        name = row.get("nom_structure", row["commune"])
+        raise IndicatorError(
+            f"Fichier local des places d'accueil : {row['places']} place(s) pour « {name} » : un nombre entier "
+            f"de 0 à {MAX_PLACES} est attendu par structure. Corrigez la ligne (places agréées de la structure)."
         )
     data["places"] = places
     if as_of is not None:

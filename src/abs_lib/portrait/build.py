@@ -163,12 +163,35 @@ def _require_population(view: pd.DataFrame, place: Territory, store: Store) -> N
     if known and lacking:  # some communes have data: name those that do not (often another département)
         shown = ", ".join(lacking[:6]) + (" …" if len(lacking) > 6 else "")
         which = f" Il manque {len(lacking)} commune(s) sur {len(place.communes)} : {shown}."
+        merged = _changed_since(lacking, place.year)
+        if merged:
+            raise AbsError(
+                f"Aucune population connue pour {place.label} dans la géographie {place.year} : "
+                + " ; ".join(merged) + ". Les fichiers importés sont publiés dans une géographie plus "
+                "récente : la valeur d'une commune fusionnée ne se répartit pas entre ses anciennes communes. "
+                "Étudiez le territoire dans la géographie la plus récente (sans --year), ou importez des "
+                f"fichiers publiés dans la géographie {place.year}."
+            )
     raise AbsError(
         f"Aucune population connue pour {place.label} dans les données de {store.root}.{which} "
         "Importez un fichier du recensement qui couvre tout le territoire (base communale « évolution et "
         "structure de la population », Dossier complet ou Comparateur de territoires), par exemple "
         "`abs data fetch rp-population-commune` ou `abs data import FICHIER`."
     )
+
+
+def _changed_since(codes, year: int) -> list[str]:
+    """French account of the communes among ``codes`` that changed after geography ``year``."""
+    from abs_lib.territories import commune_changes
+
+    try:
+        changes = commune_changes(year)
+    except AbsError:
+        return []
+    found = changes[changes["old_code"].isin(set(codes))]
+    return [f"{r.old_code} {r.old_name} a fusionné en {r.year} dans {r.new_code} {r.new_name}"
+            if r.kind == "fusion" else f"{r.old_code} {r.old_name} : {r.kind} en {r.year}"
+            for r in found.drop_duplicates("old_code").itertuples()]
 
 
 def compute_table(membership: pd.DataFrame, inputs, registry: Registry, *, communes) -> pd.DataFrame:

@@ -304,7 +304,7 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
     vintage), ``after`` to today. The other modes (childminders, home employees,
     preschool) stay the CAF's; the EAJE part is replaced by the local count.
     """
-    from abs_lib.indicators.inputs import local_places_by_commune
+    from abs_lib.indicators.inputs import local_commune_codes, local_places_by_commune
     from abs_lib.sources.readers import read_table
 
     if not path:
@@ -313,6 +313,7 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
     communes = list(portrait.territory.communes)
     code_column = next((c for c in ("code_commune", "commune") if c in frame.columns), None)
     if code_column is not None:  # a file of the whole département: keep the territory's structures
+        frame = frame.assign(**{code_column: local_commune_codes(frame[code_column])})
         frame = frame[frame[code_column].isin(communes)]
     children, vintage = value(portrait, "enfants_0_2")
     if baseline is None:

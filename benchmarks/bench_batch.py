@@ -13,8 +13,8 @@ Prints both wall times, reports per minute, the ratio (a)/(b), the report-second
 including its Jupyter kernels: RSS summed over the processes (an upper bound: pages
 shared by the fork server and its kernels count in each) and PSS (shared pages divided). Not a test: run it by hand, e.g.
 
-    /tmp/venv/bin/python benchmarks/bench_batch.py --territories 20
-    /tmp/venv/bin/python benchmarks/bench_batch.py --notebook tests/fixtures/notebooks/batch_study.ipynb
+    .venv/bin/python benchmarks/bench_batch.py --territories 20
+    .venv/bin/python benchmarks/bench_batch.py --notebook tests/fixtures/notebooks/batch_study.ipynb
 
 Default notebook: ``notebooks/diagnostic.ipynb`` when it exists, else the batch test fixture.
 """

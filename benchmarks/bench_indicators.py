@@ -5,7 +5,7 @@ départements), 96 départements, 13 régions, two census vintages — random bu
 counts (age bands sum to the population, every numerator is below its denominator, a few
 secret cells). Nothing here is a real statistic. Prints wall time and peak memory.
 
-    /tmp/venv/bin/python benchmarks/bench_indicators.py [--communes 35000] [--seed 1]
+    .venv/bin/python benchmarks/bench_indicators.py [--communes 35000] [--seed 1]
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def file_name(path) -> str:
 def public_origin(origin) -> str:
     """A stored origin without the folders it was imported from.
 
-    ``import : /tmp/x/FILO.csv`` -> ``import : FILO.csv``; URLs are kept whole.
+    ``import : <dossier>/FILO.csv`` -> ``import : FILO.csv``; URLs are kept whole.
     """
     text = str(origin or "")
     if "://" in text:

@@ -37,12 +37,13 @@ def latest_vintage(portrait: Portrait) -> int:
 def chosen_vintages(portrait: Portrait, max_vintage: int | None = None) -> pd.Series:
     """Per indicator, the latest vintage (≤ max_vintage) with a value for the territory;
     else the latest vintage where a file was found (the row says why the value is missing:
-    secret, outside the file's communes…); else the latest vintage at all (the row says
+    secret, outside the file's communes, variable absent from the file…); else the latest vintage at all (the row says
     « non importé », and no vintage is shown for it)."""
     own = _own_rows(portrait)
     if max_vintage is not None:
         own = own[own["vintage"] <= max_vintage]
-    found = own["source"].astype(str).str.len().to_numpy() > 0
+    # a file of that vintage was found: a value came from it, or it lacks the variable
+    found = ((own["source"].astype(str).str.len() > 0) | own["flags"].astype(str).str.contains(NO_VARIABLE, regex=False)).to_numpy()
     own = own.assign(has=own["value"].notna(), found=found, indicator=own["indicator"].astype(str))
     best = own.sort_values(["indicator", "has", "found", "vintage"]).groupby("indicator").tail(1)
     return best.set_index("indicator")["vintage"].astype(int)

@@ -139,3 +139,15 @@ def test_an_older_geography_says_which_merger_prevents_the_figure(store):
 
     with pytest.raises(AbsError, match="21507 Premières a fusionné en 2020 dans 21183 Collonges-et-Premières"):
         open_portrait(PLAINE, year=2019, data_dir=store)
+
+
+def test_a_figure_resting_on_an_unconfirmed_registry_entry_says_so(store):
+    """The CAF coverage rate's columns come from a redistributor's file (data.caf.fr header not
+    seen): the value is shown, with the caution, in the report's theme table."""
+    from abs_lib.portrait.tables import UNCONFIRMED, theme_table
+
+    dijon = open_portrait("21231", data_dir=store)
+    table = theme_table(dijon, "petite-enfance").set_index("Indicateur")
+    row = table.loc["Taux de couverture global de l'accueil du jeune enfant (publié par la CAF)"]
+    assert row["Dijon"] != "n.d." and UNCONFIRMED in row["Remarques"]
+    assert UNCONFIRMED not in table.loc["Enfants de moins de 3 ans", "Remarques"]   # no value, no caution

@@ -111,10 +111,18 @@ def theme_table(portrait: Portrait, theme: str, *, max_vintage: int | None = Non
         source = str(own["source"]) if pd.notna(own["source"]) else ""
         record["Millésime"] = _vintage_label(ind, own["vintage"], source)
         record["Source"] = source
-        record["Remarques"] = _reason(own["flags"])
+        record["Remarques"] = "; ".join(p for p in (_reason(own["flags"]), _unconfirmed(ind, own)) if p)
         records.append(record)
     portrait.cache[key] = pd.DataFrame.from_records(records)
     return portrait.cache[key].copy()
+
+
+UNCONFIRMED = "variable ou définition non vérifiée sur le dictionnaire du producteur"
+
+
+def _unconfirmed(ind, cell) -> str:
+    """Said beside a value whose registry entry is ``confirmed: false`` (docs/indicators.md)."""
+    return UNCONFIRMED if not ind.confirmed and has_value(cell["value"]) else ""
 
 
 def _vintage_label(ind, vintage, source: str) -> str:

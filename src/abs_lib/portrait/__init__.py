@@ -12,7 +12,6 @@ from abs_lib.portrait.tables import (
     enjeux,
     indicator_table,
     latest_rows,
-    latest_vintage,
     missing_sources,
     side_by_side,
     tidy_table,
@@ -45,6 +44,6 @@ def warm_caches() -> None:
 
 
 __all__ = [
-    "Portrait", "warm_caches", "chosen_vintages", "commune_values", "enjeux", "indicator_table", "latest_rows", "latest_vintage", "missing_sources",
+    "Portrait", "warm_caches", "chosen_vintages", "commune_values", "enjeux", "indicator_table", "latest_rows", "missing_sources",
     "open_portrait", "side_by_side", "theme_table", "tidy_table", "value",
 ]

@@ -29,11 +29,6 @@ def _own_rows(portrait: Portrait) -> pd.DataFrame:
     return t[(t["role"] == ROLE_TERRITORY).to_numpy()]
 
 
-def latest_vintage(portrait: Portrait) -> int:
-    """The most recent vintage of any indicator of the portrait (the update's default)."""
-    return int(portrait.table["vintage"].max())
-
-
 def chosen_vintages(portrait: Portrait, max_vintage: int | None = None) -> pd.Series:
     """Per indicator, the latest vintage (≤ max_vintage) with a value for the territory;
     else the latest vintage where a file was found (the row says why the value is missing:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from abs_lib.cli.data import add_data_dir_option
-from abs_lib.errors import UsageError
+from abs_lib.errors import AbsError
 
 STUDY = "explorer"
 DEFAULT_FOLDER = "explorations"
@@ -137,7 +137,7 @@ def run(args) -> int:
         print(f"Pour l'ouvrir : cd {shlex.quote(str(notebook.parent))} && {shown}")
         return 0
     if not _jupyterlab_installed():
-        raise UsageError("JupyterLab n'est pas installé dans cet environnement : installez abs avec ses "
+        raise AbsError("JupyterLab n'est pas installé dans cet environnement : installez abs avec ses "
                          "dépendances (pip install -e .[test], ou make install), ou « pip install jupyterlab ».")
     print(f"Lancement de JupyterLab ({shown}) ; Ctrl-C pour l'arrêter.", flush=True)
     process = subprocess.Popen(command, cwd=notebook.parent)

@@ -1,11 +1,13 @@
 # Two entry points for a fresh clone (see README):
 #   make demo  -> installs abs in .venv and produces the demo output, offline
 #   make test  -> installs abs with test tools in .venv and runs the test suite
+#   make lab   -> installs abs and opens the explorer study in JupyterLab (TERRITOIRE=code, default: the demo)
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+TERRITOIRE ?= 000000001
 
-.PHONY: install demo test clean
+.PHONY: install demo test lab clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +21,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+lab: install
+	$(BIN)/abs lab $(TERRITOIRE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

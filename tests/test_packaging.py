@@ -42,3 +42,17 @@ def test_notebooks_are_stored_without_outputs():
 def test_console_script_is_declared():
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["scripts"]["abs"] == "abs_lib.cli:main"
+
+
+def test_jupyter_lab_runs_in_the_installed_environment():
+    """`make install` / `pip install -e .[test]` brings JupyterLab: `jupyter lab` is no « command not found »."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "jupyterlab" in {_name(r) for r in project["dependencies"]}
+    jupyter = Path(sys.executable).parent / ("jupyter.exe" if sys.platform == "win32" else "jupyter")
+    done = subprocess.run([str(jupyter), "lab", "--version"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip().split(".")[0]) >= 4, done.stdout

@@ -99,6 +99,12 @@ COMMANDS: dict[str, Case] = {
         files={"reports/200000925/actualisation.html": "Places en structures (fichier local)"}),
     "abs demo": Case(output=("Rapport de démonstration (territoire fictif)",),
                      files={"reports/000000001/diagnostic.html": "fictif"}),
+    # -- Explorer dans JupyterLab (the README's `abs lab 200000925` starts a server and waits: it is run
+    # through a real headless JupyterLab in test_lab.py; here the preparation, then `make -n lab`)
+    "abs lab 200000925 --preparer-seulement": Case(
+        output=("Notebook prêt : explorations/explorer_200000925.ipynb", "jupyter lab explorer_200000925.ipynb"),
+        files={"explorations/explorer_200000925.ipynb": "injected-parameters"}),
+    "make lab": Case(make="lab", output=("abs lab 000000001",)),
     # -- Les lots de rapports
     "abs batch --departement 21 --study diagnostic": Case(
         exit=1,

@@ -20,7 +20,7 @@ from abs_lib.reports.export import export_html
 from abs_lib.reports.parameters import Param, normalize_code, normalize_parameters
 from abs_lib.reports.provenance import PROVENANCE_MIME, provenance_block, read_provenance
 from abs_lib.reports.studies import STUDIES, Study, get_study
-from abs_lib.reports.tables import save_tables
+from abs_lib.reports.tables import read_csv, save_tables
 from abs_lib.sources.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
@@ -199,7 +199,9 @@ def test_save_tables_keeps_codes_as_text(tmp_path):
     written = save_tables({"population": frame, long_name: frame}, tmp_path, "diagnostic")
     names = sorted(p.name for p in written)
     assert "diagnostic_population.csv" in names and "diagnostic_tableaux.xlsx" in names
-    back = pd.read_csv(tmp_path / "diagnostic_population.csv", dtype={"code": str})
+    raw = (tmp_path / "diagnostic_population.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"code;population" in raw and b"767,25" in raw  # French Excel
+    back = read_csv(tmp_path / "diagnostic_population.csv", dtype={"code": str})
     assert back["code"].tolist() == ["01001", "2A004"]
     assert back["population"].tolist() == [767.25, 120.0]
     sheets = pd.read_excel(tmp_path / "diagnostic_tableaux.xlsx", sheet_name=None, dtype={"code": str},

@@ -29,12 +29,13 @@ from abs_lib.cli import batch as batch_cmd
 from abs_lib.cli import data as data_cmd
 from abs_lib.cli import demo as demo_cmd
 from abs_lib.cli import indicators as indicators_cmd
+from abs_lib.cli import lab as lab_cmd
 from abs_lib.cli import report as report_cmd
 from abs_lib.cli import territory as territory_cmd
 from abs_lib.cli._parser import FrenchArgumentParser
 from abs_lib.errors import AbsError, Interrupted, UsageError, describe_os_error, echo
 
-GROUPS = [data_cmd, territory_cmd, indicators_cmd, report_cmd, batch_cmd, demo_cmd]
+GROUPS = [data_cmd, territory_cmd, indicators_cmd, report_cmd, batch_cmd, lab_cmd, demo_cmd]
 
 DEBUG_ENV = "ABS_DEBUG"
 USAGE, FAILURE = 2, 1

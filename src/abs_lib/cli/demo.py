@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abs_lib.cli.report import STUDY_CHOICES
+from abs_lib.cli.report import STUDY_CHOICES, refuse_interactive
 
 
 def register(sub) -> None:
@@ -28,6 +28,7 @@ def run(args) -> int:
     from abs_lib.reports.run import build_report
 
     territory = demo_territory(args.territory)  # a real territory is refused before any work
+    refuse_interactive(args.study, territory.code)
     store = demo_store()
     print(f"Données fictives de démonstration : {len(store.entries())} tables ({store.root})")
     extra = {"local_data": str(demo_local_structures())} if args.study == "actualisation" else None

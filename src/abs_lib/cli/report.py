@@ -15,7 +15,8 @@ STUDY_CHOICES = tuple(STUDIES)
 def add_study_options(p, *, year_help: str, param_help: str) -> None:
     """Options shared by ``abs report`` and ``abs batch``: which study, which data, which parameters."""
     p.add_argument("--study", "--etude", dest="study", choices=STUDY_CHOICES, default="diagnostic",
-                   help="étude à produire (défaut : diagnostic)")
+                   help="étude à produire (défaut : diagnostic) ; explorer est interactive : elle s'ouvre "
+                        "dans JupyterLab avec « abs lab TERRITOIRE », pas en rapport")
     p.add_argument("--notebook", metavar="FICHIER", default=None,
                    help="notebook d'étude personnalisé à exécuter à la place de celui de l'étude")
     p.add_argument("--year", "--annee", dest="year", type=int, default=None, metavar="ANNÉE", help=year_help)
@@ -30,12 +31,23 @@ def add_study_options(p, *, year_help: str, param_help: str) -> None:
                    help="durée maximale d'exécution d'une cellule (défaut : 600)")
 
 
+def refuse_interactive(study_name: str, territory: str = "TERRITOIRE") -> None:
+    """An interactive study (explorer) has no page to publish: say how to open it, write nothing."""
+    if get_study(study_name).interactive:
+        raise UsageError(
+            f"L'étude {study_name} est interactive : ouvrez-la dans JupyterLab avec « abs lab {territory} » "
+            "(ses menus de thème et d'indicateur ne vivent que dans un Jupyter ouvert ; une page HTML ne "
+            "les montrerait pas). Pour un rapport à diffuser, choisissez --study diagnostic ou actualisation.")
+
+
 def study_of(args):
     """The study to run: a registered one, or its custom notebook (``--notebook``)."""
     from dataclasses import replace
     from pathlib import Path
 
     study = get_study(args.study)
+    if not args.notebook:
+        refuse_interactive(study.name, getattr(args, "territory", None) or "TERRITOIRE")
     if args.notebook:  # the study's parameters still apply, plus those the notebook declares
         study = replace(study, notebook=Path(args.notebook))
     return study
@@ -53,9 +65,16 @@ def register(sub) -> None:
             "  <étude>.ipynb            le notebook exécuté ;\n"
             "  <étude>.provenance.json  sources (lignes utilisées, sommes de contrôle), paramètres,\n"
             "                           versions d'abs et des bibliothèques, géographie ;\n"
-            "  tableaux d'indicateurs (CSV et XLSX).\n"
+            "  <étude>_indicateurs.csv  indicateurs : chaque valeur (territoire, références, communes,\n"
+            "                           millésimes), et pour une valeur manquante partout, la raison ;\n"
+            "  <étude>.dictionnaire.csv chaque colonne et chaque indicateur (définition, unité, source,\n"
+            "                           variables du numérateur et du dénominateur) ;\n"
+            "  <étude>_<thème>.csv      le tableau de chaque thème, comme dans la page ;\n"
+            "  <étude>_tableaux.xlsx    feuilles Indicateurs, Dictionnaire, puis une par thème.\n"
+            "  Les CSV s'ouvrent dans Excel en français (UTF-8 avec BOM, « ; », virgule décimale).\n"
             "En cas d'échec, rien de neuf n'est publié : l'ancien rapport est renommé\n"
             "<étude>.ancien.html et le notebook en échec est gardé sous <étude>.echec.ipynb.\n\n"
+            "L'étude explorer, interactive, ne fait pas de rapport : ouvrez-la avec « abs lab TERRITOIRE ».\n\n"
             "Exemple : abs report 200000925 --study diagnostic --year 2019"
         ),
     )

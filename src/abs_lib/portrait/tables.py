@@ -341,33 +341,21 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
 
 
 def study_tables(portrait: Portrait) -> dict[str, pd.DataFrame]:
-    """The tables written beside a report: the tidy indicators (territory, communes,
-    references, every vintage) and each theme's French table."""
-    tidy = portrait.table.copy()
-    for column in tidy.columns:
-        if isinstance(tidy[column].dtype, pd.CategoricalDtype):
-            tidy[column] = tidy[column].astype(str)
-    out = {"indicateurs": tidy}
-    for theme in portrait.registry.by_theme():
-        out[theme] = theme_table(portrait, theme)
-    return out
+    """Each theme's French table, as written beside a report."""
+    return {theme: theme_table(portrait, theme) for theme in portrait.registry.by_theme()}
 
 
 def save_study_tables(portrait: Portrait, folder, study: str) -> list:
-    """Write :func:`study_tables` into ``folder`` (no-op without a folder): every table as
-    CSV, and the theme tables in one XLSX workbook. The tidy table (thousands of rows)
-    stays CSV only: a spreadsheet of it is slow to write and nobody reads it there."""
+    """Write a study's tables into ``folder`` (no-op without a folder): the indicators
+    trimmed to the rows an analyst uses, their data dictionary, and each theme's table
+    (CSV for a French Excel, and one XLSX workbook); see :mod:`abs_lib.reports.tables`."""
     if not folder:
         return []
-    from pathlib import Path
+    from abs_lib.reports.tables import save_indicator_tables
 
-    from abs_lib.reports.tables import save_tables
-
-    tables = study_tables(portrait)
-    tidy = tables.pop("indicateurs")
-    path = Path(folder) / f"{study}_indicateurs.csv"
-    tidy.to_csv(path, index=False, encoding="utf-8")
-    return [path, *save_tables(tables, folder, study)]
+    return save_indicator_tables(portrait.table, study_tables(portrait), folder, study,
+                                 registry=portrait.registry,
+                                 name_of=lambda level, code: portrait.name_of(level, code, with_code=False))
 
 
 TIDY_COLUMNS = ["territory", "name", "level", "role", "indicator", "label", "theme", "vintage", "value",

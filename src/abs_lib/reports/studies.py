@@ -70,12 +70,15 @@ class Study:
     title: French title of the report (the territory is appended).
     notebook: explicit notebook path; default ``<notebooks dir>/<name>.ipynb``.
     parameters: every parameter of the notebook (name -> ``Param``), common ones included.
+    interactive: its content lives in widgets that only a running Jupyter shows (``abs lab``);
+    ``abs report``/``abs batch`` refuse it rather than publish a page without it.
     """
 
     name: str
     title: str
     notebook: Path | None = None
     parameters: dict = field(default_factory=lambda: dict(COMMON_PARAMETERS))
+    interactive: bool = False
 
     def notebook_path(self) -> Path:
         """The study notebook, from the installed package or the source tree."""
@@ -159,7 +162,7 @@ STUDIES: dict[str, Study] = {
         **COMMON_PARAMETERS,
         "theme": Param("str", choices=registry_themes, label="thème"),
         "indicator": Param("str", choices=registry_indicators, label="indicateur"),
-    }),
+    }, interactive=True),
 }
 
 

@@ -215,4 +215,6 @@ def test_real_geography_notes_only_about_the_territory_in_plain_words(plaine):
     for merged in re.findall(r"forment aujourd'hui ([^;.]+)", text):
         assert merged.strip() in names
     intro = show.intro(plaine).text
-    assert "géographie 20" in intro and "déduite des codes" not in intro
+    assert "géographie au 1er janvier" in intro and "déduite des codes" not in intro
+    # every loader note about the territory's communes is said, and only those
+    assert bool(notes) == any(n.text(plaine.territory.communes) for n in plaine.notes)

@@ -14,7 +14,6 @@ import pandas as pd
 
 from abs_lib.formatting import format_number
 from abs_lib.indicators.compute import COMPLEMENTARY, FLAG_SEPARATOR, FLAG_TEXT, SMALL
-from abs_lib.indicators.views import ROLE_COMMUNE
 from abs_lib.portrait import tables
 from abs_lib.portrait.build import Portrait
 from abs_lib.portrait.reader import missing_words
@@ -50,10 +49,11 @@ class CommuneTable:
 
 
 def _commune_rows(portrait: Portrait, indicator: str, vintage: int) -> pd.DataFrame:
+    """Value and flags of each commune row (member communes; the territory itself when it is one)."""
     t = portrait.table
-    mask = ((t["role"] == ROLE_COMMUNE).to_numpy() & (t["indicator"].astype(str) == indicator).to_numpy()
+    mask = ((t["level"].astype(str) == "commune").to_numpy() & (t["indicator"].astype(str) == indicator).to_numpy()
             & (t["vintage"] == vintage).to_numpy())
-    part = t[mask]
+    part = t[mask].drop_duplicates("territory")
     return pd.DataFrame({"value": part["value"].to_numpy(dtype=float), "flags": part["flags"].astype(str).to_numpy()},
                         index=part["territory"].astype(str).to_numpy())
 
@@ -89,14 +89,15 @@ def commune_table(portrait: Portrait) -> CommuneTable:
                 cells.append("n.d.")
                 missing.setdefault((title, missing_words(flags if isinstance(flags, str) else "")), []).append(names[code])
                 continue
-            text = format_number(float(value), unit.suffix.strip() or None, decimals=unit.decimals)
+            text = format_number(float(value), decimals=unit.decimals)   # the unit is in the column title
             parts = str(flags).split(FLAG_SEPARATOR)
             for flag, mark in ((FLAG_TEXT[SMALL], SMALL_MARK), (FLAG_TEXT[COMPLEMENTARY], COMPLEMENTARY_MARK)):
                 if any(p.startswith(flag) for p in parts):
                     text += mark
                     used.add(mark)
             cells.append(text)
-        frame[f"{title} ({vintage})"] = cells
+        symbol = unit.suffix.strip()
+        frame[f"{title} ({symbol + ', ' if symbol else ''}{vintage})"] = cells
         values[indicator] = rows["value"].to_numpy()
         if indicator == "revenu_median":
             absent.insert(0, "Revenu médian par UC : revenu disponible médian par unité de consommation (INSEE, FiLoSoFi).")

@@ -117,10 +117,22 @@ def show_key_figures(portrait: Portrait) -> Html:
     return Html(_reader_html(table, css=KEY_FIGURES_CLASS, table_id=KEY_FIGURES_CLASS))
 
 
+#: Where a long word of the commune table's titles may break (soft hyphens: nine columns in 832 px).
+_BREAKS = {"Population": "Popu\u00adlation", "parentales": "paren\u00adtales", "Locataires": "Loca\u00adtaires",
+           "d'accueil": "d'ac\u00adcueil", "Chômage": "Chô\u00admage", "médian": "mé\u00addian"}
+
+
+def _breakable(title: str) -> str:
+    for word, broken in _BREAKS.items():
+        title = title.replace(word, broken)
+    return title
+
+
 def communes_table(portrait: Portrait) -> Html:
     """« Vos communes »: one row per member commune, key indicators, marks explained below."""
     table = commune_table(portrait)
-    parts = [html_table(table.frame, css=COMMUNES_CLASS, table_id=COMMUNES_CLASS).text]
+    frame = table.frame.rename(columns=_breakable)
+    parts = [html_table(frame, css=COMMUNES_CLASS, table_id=COMMUNES_CLASS).text]
     if table.notes:
         items = "".join(f"<li>{html.escape(text)}</li>" for text in table.notes)
         parts.append(f"<ul class=\"abs-footnotes\">{items}</ul>")

@@ -24,9 +24,8 @@ from abs_lib.portrait.method_notes import update_remarks
 from abs_lib.portrait.missing import missing_data as build_missing_data
 from abs_lib.portrait.periods import Periods, vintages_used
 from abs_lib.portrait.reader import ReaderTable, before_after_table, reader_table
-from abs_lib.portrait.summary import KEY_FIGURES, key_figures, summary_sentences, update_sentences
-
-__all__ = ["KEY_FIGURES", "key_figures"]  # kept here for the notebooks and tests that import them from display
+from abs_lib.portrait.summary import KEY_FIGURES, summary_sentences, update_sentences
+from abs_lib.portrait.summary import key_figures  # noqa: F401  (notebooks and tests import it from here)
 
 THEME_TITLES = {
     "démographie": "Démographie", "petite-enfance": "Petite enfance", "enfance-jeunesse": "Enfance et jeunesse",

@@ -55,8 +55,8 @@ READING = (
     "donnée sous le tableau (secret statistique, fichier non fourni, commune fusionnée…).",
     "Chaque ligne compare le territoire et ses références au même millésime. Les sources n'ont pas la même année "
     "(recensement, revenus FiLoSoFi, CAF, état civil) : la colonne « Millésime » dit laquelle.",
-    "Les tableaux complets (source, unité, raison détaillée de chaque valeur manquante) sont joints au rapport "
-    "en CSV et en classeur XLSX.",
+    "Les tableaux complets (source, unité, raison détaillée de chaque valeur manquante) accompagnent le rapport "
+    "produit par abs report, en CSV et en classeur XLSX.",
 )
 
 

@@ -218,3 +218,24 @@ def test_real_geography_notes_only_about_the_territory_in_plain_words(plaine):
     assert "géographie au 1er janvier" in intro and "déduite des codes" not in intro
     # every loader note about the territory's communes is said, and only those
     assert bool(notes) == any(n.text(plaine.territory.communes) for n in plaine.notes)
+
+
+def _check_pointers(portrait):
+    """Every indicator whose reason sends the reader to « Données manquantes » is listed there."""
+    listed = {label for m in missing_data(portrait) for label in m.indicators}
+    for ind in portrait.registry:
+        found = cell(portrait, ind.id)
+        if found is None or found["value"] == found["value"]:
+            continue
+        if "Données manquantes" in missing_words(found["flags"]):
+            assert ind.label in listed, f"{ind.id}: {found['flags']}"
+
+
+def test_demo_missing_values_point_to_a_listed_source(demo):
+    _check_pointers(demo)
+
+
+def test_real_missing_values_point_to_a_listed_source(plaine):
+    _check_pointers(plaine)
+    incomplete = [m for m in missing_data(plaine) if m.incomplete]
+    assert all(m.page_url.startswith("https://") or m.command == "abs data import FICHIER" for m in incomplete)

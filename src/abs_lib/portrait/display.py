@@ -153,7 +153,11 @@ def missing_data(portrait: Portrait) -> Html:
     items = []
     for source in found:
         text = f"<strong>{html.escape(source.title)}</strong>"
-        text += f" — mesurerait : {html.escape(', '.join(source.indicators))}."
+        if source.incomplete:
+            text += (" — les fichiers fournis (extrait partiel, autre millésime ou autre niveau géographique) ne "
+                     f"suffisent pas pour : {html.escape(', '.join(source.indicators))}.")
+        else:
+            text += f" — mesurerait : {html.escape(', '.join(source.indicators))}."
         if source.page_url:
             producer = f" ({html.escape(source.producer)})" if source.producer else ""
             text += (f" Où l'obtenir : <a href=\"{html.escape(source.page_url, quote=True)}\">page du producteur"

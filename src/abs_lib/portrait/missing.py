@@ -27,20 +27,24 @@ class MissingSource:
     indicators: tuple[str, ...]
     page_url: str
     command: str
+    incomplete: bool = False   # imported, but the file lacks what these indicators need
 
 
 def missing_data(portrait: Portrait) -> list[MissingSource]:
-    """The datasets the study lacks (each once, by title), from the portrait's missing values."""
+    """The datasets the study lacks (each once, by title), then those imported as an extract
+    that lacks what some indicators need, from the portrait's missing values."""
     catalog = load_catalog()
     registry = portrait.registry
     found = []
-    for dataset, labels in tables.missing_datasets(portrait).items():
-        try:
-            entry = catalog.get(dataset)
-        except DatasetNotFoundError:   # not in the catalog: a file only the analyst has
-            title = registry.datasets[dataset].label if dataset in registry.datasets else dataset
-            found.append(MissingSource(dataset, title, "", tuple(labels), "", "abs data import FICHIER"))
-            continue
-        found.append(MissingSource(dataset, entry.title, entry.producer, tuple(labels), entry.page_url or "",
-                                   f"abs data fetch {dataset}"))
-    return sorted(found, key=lambda m: m.title)
+    for incomplete in (False, True):
+        for dataset, labels in tables.missing_datasets(portrait, incomplete=incomplete).items():
+            try:
+                entry = catalog.get(dataset)
+            except DatasetNotFoundError:   # not in the catalog: a file only the analyst has
+                title = registry.datasets[dataset].label if dataset in registry.datasets else dataset
+                found.append(MissingSource(dataset, title, "", tuple(labels), "", "abs data import FICHIER",
+                                           incomplete))
+                continue
+            found.append(MissingSource(dataset, entry.title, entry.producer, tuple(labels), entry.page_url or "",
+                                       f"abs data fetch {dataset}", incomplete))
+    return sorted(found, key=lambda m: (m.incomplete, m.title))

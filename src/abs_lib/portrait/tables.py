@@ -208,14 +208,22 @@ def missing_sources(portrait: Portrait, theme: str | None = None) -> pd.DataFram
     return pd.DataFrame.from_records(records, columns=["Jeu de données", "Identifiant", "Indicateurs concernés", "Comment l'obtenir"])
 
 
-def missing_datasets(portrait: Portrait, theme: str | None = None) -> dict[str, list[str]]:
+_FILE_OF = re.compile(r"\((\S+) \d{4}\)$")
+
+
+def missing_datasets(portrait: Portrait, theme: str | None = None, *, incomplete: bool = False) -> dict[str, list[str]]:
     """``{dataset: [indicator labels]}``: each dataset the study lacks, once, with the
-    indicators of the territory that stay missing without it."""
+    indicators of the territory that stay missing without it.
+
+    ``incomplete``: instead, the datasets that were imported but lack a variable no missing
+    dataset would bring (a "light" extract: the complete file is needed), or the vintage or
+    level the indicator needs."""
     registry = portrait.registry
     rows = latest_rows(portrait)
     own = rows[(rows["role"] == ROLE_TERRITORY).to_numpy() & rows["value"].isna().to_numpy()]
     have = {e.dataset for e in portrait.entries}
     needs: dict[str, list[str]] = {}
+    partial: dict[str, list[str]] = {}
     for _, row in own.iterrows():
         ind = registry[str(row["indicator"])]
         if theme and ind.theme != theme:
@@ -224,6 +232,8 @@ def missing_datasets(portrait: Portrait, theme: str | None = None) -> dict[str, 
             dataset = _not_imported(part)
             if dataset and dataset not in have:
                 needs.setdefault(dataset, []).append(ind.label)
+            elif dataset:   # imported, but not for this vintage or level
+                partial.setdefault(dataset, []).append(ind.label)
             elif part.startswith(NO_VARIABLE + ": "):
                 # The dataset we have lacks the column (a "light" extract): name the source that has it.
                 variable = part.split(": ", 1)[1].split(" ")[0].rstrip(",")
@@ -231,7 +241,12 @@ def missing_datasets(portrait: Portrait, theme: str | None = None) -> dict[str, 
                     if dataset not in have:
                         needs.setdefault(dataset, []).append(ind.label)
                         break
-    return {d: list(dict.fromkeys(labels)) for d, labels in needs.items()}
+                else:
+                    named = _FILE_OF.search(part)
+                    if named:
+                        partial.setdefault(named.group(1), []).append(ind.label)
+    found = partial if incomplete else needs
+    return {d: list(dict.fromkeys(labels)) for d, labels in found.items()}
 
 
 def _not_imported(reason: str) -> str | None:

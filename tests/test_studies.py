@@ -3,6 +3,7 @@ against the library's own tables, on the real Côte-d'Or extracts and on the dem
 
 import html
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,23 @@ def _check_html(page: Path, *, fictional: bool, images: int = 3):
     assert ("fictif" in text.split("</title>")[0]) == fictional
 
 
+def _check_layout(page: Path, study: str):
+    """Issue 11: summary and key figures first, « Vos communes », then one « Données manquantes »
+    and the « Notes de méthode » last; no developer notes, raw commands or unreachable file pointers."""
+    text = page.read_text(encoding="utf-8")
+    titles = re.findall(r"<h2[^>]*>(.*?)</h2>", text)
+    titles = [html.unescape(re.sub(r"<[^>]+>", "", t)).strip().rstrip("¶").strip() for t in titles]
+    opening = "L'essentiel" if study == "diagnostic" else "L'essentiel : avant / après"
+    order = [opening, "Vos communes", "Synthèse des enjeux", "Données manquantes", "Notes de méthode"]
+    assert [t for t in titles if t in order] == order, titles
+    assert titles.index("Vos communes") == 1
+    assert 'id="abs-key-figures"' in text and 'id="abs-communes"' in text and 'class="abs-summary"' in text
+    head = text.split("L&#x27;essentiel" if "L&#x27;essentiel" in text else "L'essentiel", 1)[0]
+    assert "déduite des codes communes" not in head and "LIBGEO" not in text
+    assert "Sources absentes" not in text and "docs/indicators.md" not in text and "`abs data" not in text
+    assert "<code>abs data" in text or "Toutes les sources attendues sont présentes" in text
+
+
 def _check_key_figures(result, portrait):
     shown = html.unescape(_key_figure_output(result.notebook))
     for _, row in key_figures(portrait).iterrows():
@@ -49,6 +67,7 @@ def test_real_studies(territory, study, real_store, tmp_path):
     extra = {"baseline": 2016} if study == "actualisation" else None
     result = build_report(territory, study, data_dir=real_store, reports_dir=tmp_path, extra_params=extra)
     _check_html(result.html, fictional=False, images=3 if study == "diagnostic" else 1)
+    _check_layout(result.html, study)
     _check_key_figures(result, open_portrait(territory, data_dir=real_store))
     names = {p.name for p in result.tables}
     assert f"{study}_indicateurs.csv" in names and f"{study}_tableaux.xlsx" in names
@@ -60,6 +79,7 @@ def test_demo_studies(study, tmp_path):
     result = build_report("000000001", study, reports_dir=tmp_path, extra_params=extra)
     assert result.fictional
     _check_html(result.html, fictional=True, images=3 if study == "diagnostic" else 1)
+    _check_layout(result.html, study)
     _check_key_figures(result, open_portrait("000000001"))
     if study == "actualisation":
         text = result.html.read_text(encoding="utf-8")

@@ -1,7 +1,10 @@
 """How a study notebook shows things: French HTML tables without index, figures
-that say plainly when their data are missing, and the introduction text.
+that say plainly when their data are missing, the opening summary, « Vos communes »,
+« Données manquantes » and the « Notes de méthode » appendix.
 
-Kept apart from tables/figures so those stay testable without IPython.
+Kept apart from the table builders (tables, reader, summary, communes, missing,
+method_notes) so those stay testable without IPython. Sections are ``<h2>``, their
+parts ``<h3>`` (the report's table of contents is built from them).
 """
 
 from __future__ import annotations
@@ -13,16 +16,24 @@ import pandas as pd
 
 from abs_lib.demo import FICTIONAL_NOTICE
 from abs_lib.errors import FigureError
-from abs_lib.formatting import format_number
 from abs_lib.portrait import figures, tables
 from abs_lib.portrait.build import Portrait
+from abs_lib.portrait.communes import commune_table
+from abs_lib.portrait.method_notes import method_notes as build_method_notes
+from abs_lib.portrait.method_notes import update_remarks
+from abs_lib.portrait.missing import missing_data as build_missing_data
 from abs_lib.portrait.periods import Periods, vintages_used
+from abs_lib.portrait.reader import ReaderTable, before_after_table, reader_table
+from abs_lib.portrait.summary import KEY_FIGURES, summary_sentences, update_sentences
+from abs_lib.portrait.summary import key_figures  # noqa: F401  (notebooks and tests import it from here)
 
 THEME_TITLES = {
     "démographie": "Démographie", "petite-enfance": "Petite enfance", "enfance-jeunesse": "Enfance et jeunesse",
     "familles": "Familles et ménages", "personnes-âgées": "Personnes âgées", "logement": "Logement",
     "revenus-pauvreté": "Revenus et pauvreté", "emploi": "Emploi", "caf": "Prestations CAF",
 }
+KEY_FIGURES_CLASS = "abs-key-figures"
+COMMUNES_CLASS = "abs-communes"
 
 
 class Html:
@@ -38,18 +49,31 @@ class Html:
         return self.text
 
 
-def html_table(frame: pd.DataFrame, *, empty: str = "Aucune donnée.") -> Html:
+def html_table(frame: pd.DataFrame, *, empty: str = "Aucune donnée.", css: str = "", table_id: str | None = None) -> Html:
     if frame is None or frame.empty:
         return Html(f"<p><em>{html.escape(empty)}</em></p>")
-    return Html(frame.to_html(index=False, border=0, classes="abs-table", na_rep="n.d.", escape=True))
+    classes = "abs-table" + (f" {css}" if css else "")
+    return Html(frame.to_html(index=False, border=0, classes=classes, na_rep="n.d.", escape=True, table_id=table_id))
 
 
 def message(text: str) -> Html:
     return Html(f"<p class=\"abs-note\"><em>{html.escape(text)}</em></p>")
 
 
-def intro(portrait: Portrait) -> Html:
-    """Who is studied: name, level, communes, départements, geography; fictional notice."""
+def heading(text: str, level: int = 3) -> Html:
+    return Html(f"<h{level}>{html.escape(text)}</h{level}>")
+
+
+def _paragraphs(texts, css: str = "") -> str:
+    attr = f" class=\"{css}\"" if css else ""
+    return "\n".join(f"<p{attr}>{html.escape(t)}</p>" for t in texts)
+
+
+def intro(portrait: Portrait, *, with_notes: bool = False) -> Html:
+    """Who is studied: name, level, communes, départements, geography; fictional notice.
+
+    The files' geography notes go to the « Notes de méthode » appendix; ``with_notes``
+    keeps them here for the analyst's explorer."""
     t = portrait.territory
     deps = ", ".join(portrait.name_of("departement", d) for d in t.departements)
     parts = [f"<p><strong>{html.escape(t.name)}</strong> — {html.escape(t.level_label)} {html.escape(t.code)}, "
@@ -58,59 +82,105 @@ def intro(portrait: Portrait) -> Html:
              f"géographie au 1er janvier {t.year}.</p>"]
     if portrait.fictional:
         parts.insert(0, f"<p class=\"abs-fictif\"><strong>{html.escape(FICTIONAL_NOTICE)}</strong></p>")
-    for note in portrait.notes:   # only what concerns the territory's communes
-        text = note.text(t.communes)
-        if text:
-            parts.append(f"<p class=\"abs-note\"><em>{html.escape(text)}</em></p>")
+    if with_notes:
+        from abs_lib.portrait.method_notes import geography_notes
+
+        parts += [f"<p class=\"abs-note\"><em>{html.escape(text)}</em></p>" for text in geography_notes(portrait)]
     return Html("\n".join(parts))
 
 
-#: The handful of figures an elected official looks for first.
-KEY_FIGURES = ("population", "naissances", "enfants_0_2", "taux_couverture_accueil_jeune_enfant", "part_75_plus",
-               "part_familles_monoparentales", "revenu_median", "taux_chomage_15_64", "allocataires_caf")
+def _reader_html(table: ReaderTable, *, css: str = "", table_id: str | None = None,
+                 empty: str = "Aucun indicateur disponible.") -> str:
+    """A reader table, its numbered footnotes, and the indicators it lacks with why."""
+    parts = [] if table.frame.empty and table.missing else [html_table(table.frame, empty=empty, css=css,
+                                                                        table_id=table_id).text]
+    if table.footnotes:
+        items = "".join(f"<li>{html.escape(text)}</li>" for text in table.footnotes)
+        parts.append(f"<ol class=\"abs-footnotes\">{items}</ol>")
+    if table.has_unavailable and not table.footnotes:
+        parts.append("<p class=\"abs-note\">« n.d. » : non disponible à ce niveau (détail dans les tableaux joints).</p>")
+    for why, labels in table.missing.items():
+        parts.append(f"<p class=\"abs-missing\">Non disponibles pour ce territoire ({html.escape(why)}) : "
+                     f"{html.escape(', '.join(labels))}.</p>")
+    return "\n".join(parts)
 
 
-def key_figures(portrait: Portrait) -> pd.DataFrame:
-    """The key figures (value and vintage, or why the value is missing)."""
-    registry = portrait.registry
-    records = []
-    for indicator in KEY_FIGURES:
-        if indicator not in registry:
-            continue
-        value, vintage = tables.value(portrait, indicator)
-        unit = registry.units[registry[indicator].unit]
-        records.append({"Indicateur": registry[indicator].label,
-                        "Valeur": format_number(value, unit.suffix.strip() or None, decimals=unit.decimals),
-                        # a missing figure has no vintage (its row would show the latest one of any source)
-                        "Millésime": vintage if vintage and value == value else "",
-                        "Remarque": tables.reason(portrait, indicator),
-                        "indicator": indicator, "value": value})
-    return pd.DataFrame.from_records(records)
+def summary(portrait: Portrait) -> Html:
+    """The written summary that opens the diagnostic (every figure from the portrait)."""
+    return Html(f"<div class=\"abs-summary\">{_paragraphs([' '.join(summary_sentences(portrait))])}</div>")
 
 
 def show_key_figures(portrait: Portrait) -> Html:
-    return html_table(key_figures(portrait).drop(columns=["indicator", "value"]))
+    """The key figures beside the references (rows kept when missing: « n.d. » and why)."""
+    table = reader_table(portrait, KEY_FIGURES, keep_missing=True)
+    return Html(_reader_html(table, css=KEY_FIGURES_CLASS, table_id=KEY_FIGURES_CLASS))
+
+
+#: Where a long word of the commune table's titles may break (soft hyphens: nine columns in 832 px).
+_BREAKS = {"Population": "Popu\u00adlation", "parentales": "paren\u00adtales", "Locataires": "Loca\u00adtaires",
+           "d'accueil": "d'ac\u00adcueil", "Chômage": "Chô\u00admage", "médian": "mé\u00addian"}
+
+
+def _breakable(title: str) -> str:
+    for word, broken in _BREAKS.items():
+        title = title.replace(word, broken)
+    return title
 
 
 def communes_table(portrait: Portrait) -> Html:
-    members = portrait.membership[portrait.membership["commune"].isin(portrait.territory.communes)]
-    pop = tables.commune_values(portrait, "population")[0]
-    frame = pd.DataFrame({
-        "Code": members["commune"].to_numpy(), "Commune": members["commune_name"].to_numpy(),
-        "Population": [format_number(pop.get(c), decimals=0) for c in members["commune"]],
-    })
-    return html_table(frame)
+    """« Vos communes »: one row per member commune, key indicators, marks explained below."""
+    table = commune_table(portrait)
+    frame = table.frame.rename(columns=_breakable)
+    parts = [html_table(frame, css=COMMUNES_CLASS, table_id=COMMUNES_CLASS).text]
+    if table.notes:
+        items = "".join(f"<li>{html.escape(text)}</li>" for text in table.notes)
+        parts.append(f"<ul class=\"abs-footnotes\">{items}</ul>")
+    return Html("\n".join(parts))
 
 
 def theme(portrait: Portrait, theme_id: str, *, max_vintage: int | None = None) -> Html:
-    """A theme's table, then the sources it lacks and how to get them."""
-    table = tables.theme_table(portrait, theme_id, max_vintage=max_vintage)
-    parts = [html_table(table, empty="Aucun indicateur pour ce thème.").text]
-    missing = tables.missing_sources(portrait, theme_id)
-    if not missing.empty:
-        parts.append("<p><em>Sources absentes pour ce thème :</em></p>")
-        parts.append(html_table(missing).text)
-    return Html("\n".join(parts))
+    """A theme's reader table (the full technical table goes to the exports)."""
+    indicators = portrait.registry.by_theme().get(theme_id, [])
+    return Html(_reader_html(reader_table(portrait, indicators, max_vintage=max_vintage),
+                             empty="Aucun indicateur pour ce thème."))
+
+
+def missing_data(portrait: Portrait) -> Html:
+    """« Données manquantes »: each missing source once, what it would measure, where to get it."""
+    found = build_missing_data(portrait)
+    if not found:
+        return message("Toutes les sources attendues sont présentes.")
+    items = []
+    for source in found:
+        text = f"<strong>{html.escape(source.title)}</strong>"
+        if source.incomplete:
+            text += (" — les fichiers fournis (extrait partiel, autre millésime ou autre niveau géographique) ne "
+                     f"suffisent pas pour : {html.escape(', '.join(source.indicators))}.")
+        else:
+            text += f" — mesurerait : {html.escape(', '.join(source.indicators))}."
+        if source.page_url:
+            producer = f" ({html.escape(source.producer)})" if source.producer else ""
+            text += (f" Où l'obtenir : <a href=\"{html.escape(source.page_url, quote=True)}\">page du producteur"
+                     f"{producer}</a> ")
+            text += f"ou, pour l'analyste, <code>{html.escape(source.command)}</code>."
+        else:
+            text += f" Fichier à fournir par l'analyste : <code>{html.escape(source.command)}</code>."
+        items.append(f"<li>{text}</li>")
+    return Html(f"<ul class=\"abs-missing-data\">{''.join(items)}</ul>")
+
+
+def method_notes(portrait: Portrait, periods: Periods | None = None, focus=()) -> Html:
+    """« Notes de méthode »: one ``<h3>`` per note (plus, for an update, the dates and the
+    detail of each change not computed)."""
+    remarks = None
+    if periods is not None:
+        indicators = [i for i in KEY_FIGURES if i in portrait.registry]
+        for t in focus:
+            indicators += [i for i in portrait.registry.by_theme().get(t, []) if i not in indicators]
+        remarks = update_remarks(portrait, indicators, baseline=periods.baseline, update=periods.update)
+    notes = build_method_notes(portrait, update_remarks=remarks,
+                               periods_notes=list(periods.notes) if periods is not None else None)
+    return Html("\n".join(heading(n.title).text + _paragraphs(n.paragraphs) for n in notes))
 
 
 class Png:
@@ -158,20 +228,18 @@ def commune_map(portrait: Portrait, indicator: str):
 def enjeux(portrait: Portrait, *, top: int = 8) -> Html:
     ranked = tables.enjeux(portrait, top=top)
     if ranked.empty:
-        return message("Aucun enjeu ne ressort des indicateurs disponibles.")
+        return message("Aucun enjeu ne ressort des indicateurs disponibles : aucun ne s'écarte de ses références "
+                       "dans le sens d'un besoin sans réserve de fiabilité.")
     items = "".join(f"<li>{html.escape(str(text))}</li>" for text in ranked["text"])
     return Html(f"<ol class=\"abs-enjeux\">{items}</ol>")
 
 
-def heading(text: str, level: int = 3) -> Html:
-    return Html(f"<h{level}>{html.escape(text)}</h{level}>")
-
-
 def before_after(portrait: Portrait, theme_id: str, *, baseline: int, update: int) -> Html:
-    """A theme's indicators at the baseline and at the update, side by side."""
+    """A theme's indicators at the baseline and at the update (territory only; the references
+    are in the theme tables and the exports)."""
     indicators = portrait.registry.by_theme().get(theme_id, [])
-    table = tables.side_by_side(portrait, indicators, baseline=baseline, update=update)
-    return Html(heading(THEME_TITLES.get(theme_id, theme_id)).text + html_table(table).text)
+    table = before_after_table(portrait, indicators, baseline=baseline, update=update)
+    return Html(heading(THEME_TITLES.get(theme_id, theme_id)).text + _reader_html(table))
 
 
 def local_coverage(portrait: Portrait, local) -> Html:
@@ -221,19 +289,18 @@ def explorer(portrait: Portrait, *, theme: str, indicator: str):
 
 
 def update_key_figures(portrait: Portrait, periods: Periods) -> Html:
-    """The update's opening: which vintage each source brings before and after (and how the
-    dates were chosen), then the key figures side by side with their evolution where it is
-    meaningful."""
+    """The update's opening: a short summary of what changed, which vintage each source brings
+    at each date, then the key figures before and after with their evolution."""
     registry = portrait.registry
     keys = [i for i in KEY_FIGURES if i in registry]
     every = keys + [i for ind in registry for i in [ind.id] if i not in keys]
     before = vintages_used(portrait, every, periods.baseline) or "aucune donnée"
     after = vintages_used(portrait, every, periods.update) or "aucune donnée"
-    parts = [f"<p>Avant ({periods.baseline}) : {html.escape(before)}. Après ({periods.update}) : "
+    parts = [f"<div class=\"abs-summary\">{_paragraphs([' '.join(update_sentences(portrait, periods))])}</div>",
+             f"<p>Sources : avant ({periods.baseline}) {html.escape(before)} ; après ({periods.update}) "
              f"{html.escape(after)}.</p>"]
-    parts += [message(note).text for note in periods.notes]
-    parts.append(html_table(tables.side_by_side(portrait, keys, baseline=periods.baseline,
-                                                update=periods.update)).text)
+    table = before_after_table(portrait, keys, baseline=periods.baseline, update=periods.update, keep_missing=True)
+    parts.append(_reader_html(table, css=KEY_FIGURES_CLASS, table_id=KEY_FIGURES_CLASS))
     return Html("\n".join(parts))
 
 

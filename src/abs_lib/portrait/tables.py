@@ -81,17 +81,33 @@ def _cells(portrait: Portrait, max_vintage: int | None) -> dict:
     return cache[max_vintage]
 
 
+def cell(portrait: Portrait, indicator: str, *, level: str | None = None, code: str | None = None,
+         max_vintage: int | None = None) -> dict | None:
+    """The row (value, vintage, source, flags, role) of one indicator for the territory (or a
+    reference) at its chosen vintage, None when the table has none."""
+    return _cells(portrait, max_vintage).get((indicator, level or portrait.level, code or portrait.code))
+
+
 def theme_table(portrait: Portrait, theme: str, *, max_vintage: int | None = None) -> pd.DataFrame:
     """One row per indicator of ``theme``: the territory, each reference, the vintage,
-    the source and the cautions, formatted in French (numbers kept as text)."""
+    the source and the cautions, formatted in French (numbers kept as text).
+
+    This is the full technical table (written to the exports); reports show its reader
+    view (:mod:`abs_lib.portrait.reader`)."""
     key = ("theme_table", theme, max_vintage)
     if key in portrait.cache:
         return portrait.cache[key].copy()
+    portrait.cache[key] = indicators_table(portrait, portrait.registry.by_theme().get(theme, []), max_vintage=max_vintage)
+    return portrait.cache[key].copy()
+
+
+def indicators_table(portrait: Portrait, indicators, *, max_vintage: int | None = None) -> pd.DataFrame:
+    """The full technical table of ``indicators`` (see :func:`theme_table`), in the order given."""
     registry = portrait.registry
     cells = _cells(portrait, max_vintage)
     columns = [(portrait.level, portrait.code)] + portrait.references
     records = []
-    for indicator in registry.by_theme().get(theme, []):
+    for indicator in indicators:
         ind = registry[indicator]
         unit = registry.units[ind.unit]
         own = cells.get((indicator, portrait.level, portrait.code))
@@ -108,8 +124,7 @@ def theme_table(portrait: Portrait, theme: str, *, max_vintage: int | None = Non
         record["Source"] = source
         record["Remarques"] = "; ".join(p for p in (_reason(own["flags"]), _unconfirmed(ind, own)) if p)
         records.append(record)
-    portrait.cache[key] = pd.DataFrame.from_records(records)
-    return portrait.cache[key].copy()
+    return pd.DataFrame.from_records(records)
 
 
 UNCONFIRMED = "variable ou définition non vérifiée sur le dictionnaire du producteur"
@@ -178,25 +193,7 @@ def missing_sources(portrait: Portrait, theme: str | None = None) -> pd.DataFram
     """Datasets the study lacks, with the indicators that need them and how to get them."""
     registry = portrait.registry
     catalog = load_catalog()
-    rows = latest_rows(portrait)
-    own = rows[(rows["role"] == ROLE_TERRITORY).to_numpy() & rows["value"].isna().to_numpy()]
-    have = {e.dataset for e in portrait.entries}
-    needs: dict[str, list[str]] = {}
-    for _, row in own.iterrows():
-        ind = registry[str(row["indicator"])]
-        if theme and ind.theme != theme:
-            continue
-        for part in str(row["flags"] or "").split("; "):
-            dataset = _not_imported(part)
-            if dataset and dataset not in have:
-                needs.setdefault(dataset, []).append(ind.label)
-            elif part.startswith(NO_VARIABLE + ": "):
-                # The dataset we have lacks the column (a "light" extract): name the source that has it.
-                variable = part.split(": ", 1)[1].split(" ")[0].rstrip(",")
-                for dataset in _datasets_with(ind, variable):
-                    if dataset not in have:
-                        needs.setdefault(dataset, []).append(ind.label)
-                        break
+    needs = missing_datasets(portrait, theme)
     records = []
     for dataset, labels in sorted(needs.items()):
         try:
@@ -209,6 +206,47 @@ def missing_sources(portrait: Portrait, theme: str | None = None) -> pd.DataFram
         records.append({"Jeu de données": title, "Identifiant": dataset,
                         "Indicateurs concernés": ", ".join(dict.fromkeys(labels)), "Comment l'obtenir": how})
     return pd.DataFrame.from_records(records, columns=["Jeu de données", "Identifiant", "Indicateurs concernés", "Comment l'obtenir"])
+
+
+_FILE_OF = re.compile(r"\((\S+) \d{4}\)$")
+
+
+def missing_datasets(portrait: Portrait, theme: str | None = None, *, incomplete: bool = False) -> dict[str, list[str]]:
+    """``{dataset: [indicator labels]}``: each dataset the study lacks, once, with the
+    indicators of the territory that stay missing without it.
+
+    ``incomplete``: instead, the datasets that were imported but lack a variable no missing
+    dataset would bring (a "light" extract: the complete file is needed), or the vintage or
+    level the indicator needs."""
+    registry = portrait.registry
+    rows = latest_rows(portrait)
+    own = rows[(rows["role"] == ROLE_TERRITORY).to_numpy() & rows["value"].isna().to_numpy()]
+    have = {e.dataset for e in portrait.entries}
+    needs: dict[str, list[str]] = {}
+    partial: dict[str, list[str]] = {}
+    for _, row in own.iterrows():
+        ind = registry[str(row["indicator"])]
+        if theme and ind.theme != theme:
+            continue
+        for part in str(row["flags"] or "").split("; "):
+            dataset = _not_imported(part)
+            if dataset and dataset not in have:
+                needs.setdefault(dataset, []).append(ind.label)
+            elif dataset:   # imported, but not for this vintage or level
+                partial.setdefault(dataset, []).append(ind.label)
+            elif part.startswith(NO_VARIABLE + ": "):
+                # The dataset we have lacks the column (a "light" extract): name the source that has it.
+                variable = part.split(": ", 1)[1].split(" ")[0].rstrip(",")
+                for dataset in _datasets_with(ind, variable):
+                    if dataset not in have:
+                        needs.setdefault(dataset, []).append(ind.label)
+                        break
+                else:
+                    named = _FILE_OF.search(part)
+                    if named:
+                        partial.setdefault(named.group(1), []).append(ind.label)
+    found = partial if incomplete else needs
+    return {d: list(dict.fromkeys(labels)) for d, labels in found.items()}
 
 
 def _not_imported(reason: str) -> str | None:

@@ -17,6 +17,17 @@ Choices, and why:
   out of the page (they stay in the executed notebook) and counted.
 - The file is written to a temporary name and renamed: a failed export never
   leaves a partial page under the report's name.
+
+Accessibility (``make_accessible``, a pass of a real HTML parser over nbconvert's
+cells): h2/h3 headings get readable unique ids and a « Sommaire » (``<nav>``) is built
+from them; a skip link leads to ``<main>``; each data cell gets a ``data-label`` from
+its column headers, so that on screens under 600 px the stylesheet turns the rows
+of tables with 4 columns or more into labelled cards; wide tables wrap their cells
+instead of overflowing; images keep the ``alt`` and ``width`` nbconvert writes from
+the output metadata (a generic French ``alt`` only when none was given). The print
+stylesheet (A4, margins) hides the navigation, keeps rows and figures whole, repeats
+table headers on every page and prints external links' addresses. DOCX and PDF
+versions are made from this page (``abs_lib.reports.docx``, ``abs_lib.reports.pdf``).
 """
 
 from __future__ import annotations
@@ -59,8 +70,11 @@ img, svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; max-width: 100%; margin: 0.75rem 0; font-size: 0.9rem; }
 th, td { border: 1px solid #bbb; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top;
   overflow-wrap: break-word; }
-td { overflow-wrap: anywhere; }  /* a long file name wraps rather than push the table out of the page */
+td.abs-long { overflow-wrap: anywhere; }  /* a long file name wraps rather than push the table out */
 td.abs-num { white-space: nowrap; text-align: right; }
+table.abs-wide { font-size: 0.8rem; }
+table.abs-wide th, table.abs-wide td { padding: 0.2rem 0.3rem; }
+table.abs-wide td { overflow-wrap: anywhere; hyphens: auto; }  /* many columns: words break, the table fits */
 td { font-variant-numeric: tabular-nums; }
 thead th { background: #f0f0f0; }
 tbody th { font-weight: 600; }
@@ -72,7 +86,8 @@ td code { word-break: break-all; }
 .abs-toc h2 { font-size: 1.1rem; margin: 0.25rem 0; border: none; }
 .abs-toc ol { margin: 0.25rem 0; padding-left: 1.25rem; }
 .abs-toc ol ol { padding-left: 1rem; }
-.abs-toc li { margin: 0.15rem 0; }
+.abs-toc li { margin: 0.15rem 0; break-inside: avoid; }
+@media (min-width: 700px) { .abs-toc > ol { columns: 2; column-gap: 2rem; } }
 .abs-sha { min-width: 10em; }
 .abs-sha code { word-break: break-all; font-size: 0.75rem; }
 .abs-fictif { background: #fff3cd; border-left: 4px solid #e0a800; padding: 0.5rem 0.75rem; }
@@ -84,6 +99,7 @@ td code { word-break: break-all; }
   h1 { font-size: 1.35rem; }
   table { font-size: 0.95rem; }
   .abs-sha code { font-size: 0.8rem; }
+  table.abs-cards { font-size: 0.95rem; }
   table.abs-cards, table.abs-cards > tbody, table.abs-cards > tbody > tr,
   table.abs-cards > tbody > tr > td, table.abs-cards > tbody > tr > th { display: block; width: 100%; }
   table.abs-cards > thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
@@ -105,6 +121,7 @@ td code { word-break: break-all; }
   h2 { margin-top: 1.25rem; }
   img, svg, tr, figure, .output_png, .abs-fictif, .abs-banner { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
+  table.abs-wide { font-size: 8pt; }
   a { color: inherit; text-decoration: none; }
   a[href^="http"]::after { content: " (" attr(href) ")"; font-size: 0.85em; overflow-wrap: anywhere; }
 }
@@ -114,6 +131,8 @@ td code { word-break: break-all; }
 SKIP_LINK = '<a class="abs-skip" href="#contenu">Aller au contenu</a>'
 TOC_TITLE = "Sommaire"
 CARDS_MIN_COLUMNS = 4  # narrower tables fit a phone as they are
+LONG_WORD = 24  # characters: a cell holding a longer word (file name, checksum) may break it anywhere
+WIDE_MIN_COLUMNS = 7  # smaller type, so that they fit the text column (and an A4 page)
 _NUMBER = re.compile(r"^[-+\u2212]?\d[\d\s\u00a0\u202f]*(?:[,.]\d+)?\s?(?:%|€|‰|ans?)?$")
 _RESERVED_IDS = frozenset({"contenu", "abs-sommaire", "titre"})
 
@@ -166,7 +185,8 @@ def _label_table(table) -> bool:
     Tables of ``CARDS_MIN_COLUMNS`` columns or more are marked ``abs-cards`` (the
     stylesheet turns their rows into cards on narrow screens) and get ARIA roles, since
     ``display: block`` would hide their table semantics. Number cells get ``abs-num``
-    (never wrapped). Returns whether the table was marked.
+    (never wrapped); tables of ``WIDE_MIN_COLUMNS`` columns or more get ``abs-wide``
+    (smaller type). Returns whether the table was marked ``abs-cards``.
     """
     rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
     head = [tr for tr in rows if tr.parent.name == "thead"]
@@ -188,12 +208,17 @@ def _label_table(table) -> bool:
             columns = max(columns, col + width)
             if cell.name != "td":
                 continue
-            if _NUMBER.match(cell.get_text(strip=True)):
+            text = cell.get_text(" ", strip=True)
+            if _NUMBER.match(text):
                 cell["class"] = [*cell.get("class", []), "abs-num"]
+            elif any(len(word) > LONG_WORD for word in re.split(r"[\s\-/]+", text)):
+                cell["class"] = [*cell.get("class", []), "abs-long"]
             label = " – ".join(labels.get(col, []))
             if label:
                 cell["data-label"] = label
                 labelled = True
+    if columns >= WIDE_MIN_COLUMNS:
+        table["class"] = [*table.get("class", []), "abs-wide"]
     if labelled and columns >= CARDS_MIN_COLUMNS:
         table["class"] = [*table.get("class", []), "abs-cards"]
         table["role"] = "table"  # CSS cards (display: block) must not hide the table from screen readers

@@ -167,7 +167,7 @@ def test_real_docx_holds_key_figures_and_communes_as_word_tables(reports):
     assert set(diagnostic.documents) >= {"docx"}, diagnostic.format_errors
     soup = BeautifulSoup(diagnostic.html.read_text(encoding="utf-8"), "html.parser")
     document = docx.Document(str(diagnostic.documents["docx"]))
-    word_tables = [[[c.text.strip() for c in row.cells] for row in table.rows] for table in document.tables]
+    word_tables = [[[" ".join(c.text.split()) for c in row.cells] for row in table.rows] for table in document.tables]
     for css in ("abs-key-figures", "abs-communes"):
         table = soup.find("table", class_=css)
         assert table is not None, f"pas de tableau {css} dans la page"

@@ -26,6 +26,10 @@ def test_environment_yml_matches_pyproject():
     conda = {_name(d): _spec(d) for d in env["dependencies"] if isinstance(d, str)}
     conda.pop("python", None)
     conda.pop("pip", None)
+    # Packages conda-forge lacks come from PyPI through the environment's pip section.
+    for entry in env["dependencies"]:
+        if isinstance(entry, dict):
+            conda.update({_name(d): _spec(d) for d in entry.get("pip", []) if not d.startswith("-")})
     assert set(conda) == set(wanted), f"missing in environment.yml: {set(wanted) - set(conda)}; extra: {set(conda) - set(wanted)}"
     for name, spec in wanted.items():
         assert conda[name] == spec, f"{name}: pyproject says {spec}, environment.yml says {conda[name]}"

@@ -115,7 +115,8 @@ def test_html_title_says_fictional_and_ends_with_provenance(good_report):
     assert page.rindex("Provenance") > page.rindex("data:image/png")
     assert good_report["entry"].sha256 in page
     assert f"par abs {__version__}" in page and "heure de Paris" in page
-    assert "<td>demo_population.csv</td><td>import</td>" in page
+    # Cells carry their column's label for phones (data-label="Fichier"…).
+    assert re.search(r'<td [^>]*data-label="Fichier"[^>]*>demo_population\.csv</td><td [^>]*>import</td>', page)
     record = json.loads((good_report["folder"] / "diagnostic.provenance.json").read_text(encoding="utf-8"))
     assert record["fictional"] is True
     assert record["parameters"] == {"territory": "01001", "year": 2019}

@@ -6,7 +6,9 @@ the date of its report, a link to it, and for failures the failing cell, the
 error and a link to the failed notebook. « non lancé » is a report an interrupted
 batch never produced: not a failure, and its last good report (still published,
 or renamed ``*.ancien.html`` by an earlier failure) is linked with its date.
-A failure links the last good report too (``*.ancien.html``). The JSON log is for scripts and for the record:
+A failure links the last good report too (``*.ancien.html``). On a phone (under 600 px) each row
+of the table becomes a card whose cells are labelled by their column (``data-label``), as
+in the reports. The JSON log is for scripts and for the record:
 every outcome with timings, worker and peak memory. Both are written atomically.
 """
 
@@ -24,19 +26,43 @@ from abs_lib.reports.provenance import PARIS
 
 INDEX_NAME = "index.html"
 
+COLUMNS = ("Code", "Territoire", "Niveau", "Statut", "Date de génération", "Liens et erreur")
+
 STYLE = """
-body { margin: 0 auto; max-width: 70rem; padding: 1rem; font: 15px/1.45 system-ui, -apple-system,
-  "Segoe UI", Roboto, Arial, sans-serif; color: #1a1a1a; background: #fff; }
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 70rem; padding: 1rem; font: 16px/1.45 system-ui, -apple-system,
+  "Segoe UI", Roboto, Arial, sans-serif; color: #1a1a1a; background: #fff; overflow-wrap: break-word; }
+a { color: #0b4f9c; }
 h1 { font-size: 1.5rem; margin: 0.5rem 0 1rem; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
-thead th { background: #f2f2f2; position: sticky; top: 0; }
+th, td { border: 1px solid #bbb; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+td { overflow-wrap: anywhere; }
+thead th { background: #f0f0f0; position: sticky; top: 0; }
 td.code { font-variant-numeric: tabular-nums; white-space: nowrap; }
-.reussi { color: #1b6e20; } .echec { color: #a40000; font-weight: bold; } .inchange { color: #555; }
+.reussi { color: #1b6e20; } .echec { color: #a40000; font-weight: bold; } .inchange { color: #505050; }
 .non-lance { color: #7a4f00; font-style: italic; }
 .erreur { font-size: 0.85rem; white-space: pre-wrap; }
 .abs-banner { background: #fff3cd; border: 1px solid #e0a800; padding: 0.5rem 0.75rem; }
-@media (max-width: 600px) { body { padding: 0.5rem; font-size: 14px; } }
+@media (max-width: 600px) {
+  body { padding: 0.75rem; }
+  h1 { font-size: 1.3rem; }
+  table, tbody, tr, td { display: block; width: 100%; }
+  thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+    white-space: nowrap; }
+  tr { border: 1px solid #bbb; border-radius: 4px; margin: 0 0 0.75rem; padding: 0.25rem 0.6rem; }
+  td { border: none; padding: 0.2rem 0; font-size: 0.95rem; }
+  td:empty { display: none; }
+  td[data-label]::before { content: attr(data-label) " : "; font-weight: 600; color: #404040; }
+  .erreur { font-size: 0.9rem; }
+}
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  thead { display: table-header-group; }
+  thead th { position: static; }
+  tr { break-inside: avoid; page-break-inside: avoid; }
+  a { color: inherit; }
+}
 """
 
 
@@ -79,16 +105,17 @@ def write_index(reports_dir: str | Path, study, outcomes, *, description: str, s
             detail = f'<div class="erreur">{html.escape(o.short_error() or "erreur inconnue")}</div>'
         elif o.status == NOT_RUN:
             detail = f'<div class="erreur">{html.escape(o.short_error() or "lot interrompu")}</div>'
-        rows.append(
-            "<tr>"
-            f'<td class="code">{html.escape(o.territory)}</td>'
-            f"<td>{html.escape(o.name)}</td>"
-            f"<td>{html.escape(o.level)}</td>"
-            f'<td class="{o.status}">{STATUS_LABELS[o.status]}</td>'
-            f"<td>{_date(o.generated_at)}</td>"
-            f"<td>{' · '.join(links)}{detail}</td>"
-            "</tr>"
+        cells = (
+            ("code", html.escape(o.territory)),
+            ("", html.escape(o.name)),
+            ("", html.escape(o.level)),
+            (o.status, STATUS_LABELS[o.status]),
+            ("", _date(o.generated_at)),
+            ("", f"{' · '.join(links)}{detail}"),
         )
+        rows.append('<tr role="row">' + "".join(
+            f'<td role="cell" data-label="{label}"' + (f' class="{css}"' if css else "") + f">{content}</td>"
+            for label, (css, content) in zip(COLUMNS, cells)) + "</tr>")
     title = f"{study.title} — rapports par territoire"
     banner = ""
     if fictional:
@@ -108,8 +135,9 @@ def write_index(reports_dir: str | Path, study, outcomes, *, description: str, s
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         f"<h1>{html.escape(title)}</h1>\n{banner}<p>{summary}</p>\n"
-        "<table>\n<thead><tr><th>Code</th><th>Territoire</th><th>Niveau</th><th>Statut</th>"
-        "<th>Date de génération</th><th>Liens et erreur</th></tr></thead>\n<tbody>\n"
+        '<table role="table">\n<thead><tr role="row">'
+        + "".join(f'<th role="columnheader" scope="col">{label}</th>' for label in COLUMNS)
+        + "</tr></thead>\n<tbody>\n"
         + "\n".join(rows)
         + "\n</tbody>\n</table>\n</body>\n</html>\n"
     )

@@ -62,6 +62,9 @@ def register(sub) -> None:
             "DOSSIER_RAPPORTS/<territoire>/ :\n"
             "  <étude>.html             page autonome en français, sans code, lisible sur téléphone\n"
             "                           et imprimable, terminée par la provenance des données ;\n"
+            "  <étude>.docx, <étude>.pdf  la même page pour Word et en PDF (A4), si --format les\n"
+            "                           demande ; le PDF est imprimé par Chromium, Chrome ou Edge\n"
+            "                           (chemin à donner dans ABS_CHROMIUM s'il n'est pas trouvé) ;\n"
             "  <étude>.ipynb            le notebook exécuté ;\n"
             "  <étude>.provenance.json  sources (lignes utilisées, sommes de contrôle), paramètres,\n"
             "                           versions d'abs et des bibliothèques, géographie ;\n"
@@ -75,7 +78,8 @@ def register(sub) -> None:
             "En cas d'échec, rien de neuf n'est publié : l'ancien rapport est renommé\n"
             "<étude>.ancien.html et le notebook en échec est gardé sous <étude>.echec.ipynb.\n\n"
             "L'étude explorer, interactive, ne fait pas de rapport : ouvrez-la avec « abs lab TERRITOIRE ».\n\n"
-            "Exemple : abs report 200000925 --study diagnostic --year 2019"
+            "Exemples : abs report 200000925 --study diagnostic --year 2019\n"
+            "           abs report 200000925 --format html,docx,pdf"
         ),
     )
     p.add_argument("territory", metavar="TERRITOIRE",
@@ -84,7 +88,23 @@ def register(sub) -> None:
                       param_help="autre paramètre de l'étude (répétable), converti dans le type que "
                                  "l'étude déclare (année : nombre entier ; focus : thèmes séparés par des "
                                  "virgules ; local_data : chemin de fichier)")
+    p.add_argument("--format", dest="formats", type=report_formats, default=("html",), metavar="FORMATS",
+                   help="formats du rapport, séparés par des virgules : html, docx, pdf (défaut : html ; "
+                        "le HTML est toujours écrit)")
     p.set_defaults(func=run)
+
+
+def report_formats(text: str) -> tuple[str, ...]:
+    """argparse type for ``--format``: ``html,docx,pdf``."""
+    import argparse
+
+    from abs_lib.errors import ReportError
+    from abs_lib.reports.run import parse_formats
+
+    try:
+        return parse_formats(text)
+    except ReportError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _load_yaml(handle):
@@ -148,11 +168,14 @@ def run(args) -> int:
         extra_params=_extra_params(args),
         progress=lambda line: print(line, flush=True),
         timeout=args.timeout,
+        formats=args.formats,
     )
     seconds = time.perf_counter() - start
     print(f"Rapport prêt ({seconds:.1f} s) : {result.html}")
     print(f"  notebook exécuté : {result.notebook}")
     print(f"  provenance : {result.provenance}")
+    for fmt, path in result.documents.items():
+        print(f"  version {fmt.upper()} : {path}")
     if result.tables:
         print("  tableaux : " + ", ".join(str(p) for p in result.tables))
     else:
@@ -162,4 +185,11 @@ def run(args) -> int:
     if result.hidden_warnings:
         print(f"  {result.hidden_warnings} avertissement(s) Python masqué(s) dans le HTML ; "
               f"voir le notebook exécuté.")
+    if result.format_errors:
+        import sys
+
+        for fmt, message in result.format_errors.items():
+            print(f"Format {fmt.upper()} non produit (les autres fichiers sont écrits) : {message}",
+                  file=sys.stderr)
+        return 1
     return 0

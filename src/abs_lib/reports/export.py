@@ -17,6 +17,17 @@ Choices, and why:
   out of the page (they stay in the executed notebook) and counted.
 - The file is written to a temporary name and renamed: a failed export never
   leaves a partial page under the report's name.
+
+Accessibility (``make_accessible``, a pass of a real HTML parser over nbconvert's
+cells): h2/h3 headings get readable unique ids and a « Sommaire » (``<nav>``) is built
+from them; a skip link leads to ``<main>``; each data cell gets a ``data-label`` from
+its column headers, so that on screens under 600 px the stylesheet turns the rows
+of tables with 4 columns or more into labelled cards; wide tables wrap their cells
+instead of overflowing; images keep the ``alt`` and ``width`` nbconvert writes from
+the output metadata (a generic French ``alt`` only when none was given). The print
+stylesheet (A4, margins) hides the navigation, keeps rows and figures whole, repeats
+table headers on every page and prints external links' addresses. DOCX and PDF
+versions are made from this page (``abs_lib.reports.docx``, ``abs_lib.reports.pdf``).
 """
 
 from __future__ import annotations
@@ -46,33 +57,249 @@ _CSS_IMPORT = re.compile(r"@import\s+(?:url\()?\s*[\"']?\s*(?:https?:)?//", re.I
 STYLE = """
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
+html { font-size: 16px; }
 body { margin: 0 auto; max-width: 52rem; padding: 1rem; font: 16px/1.5 system-ui, -apple-system,
-  "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1a1a1a; background: #fff; }
+  "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1a1a1a; background: #fff;
+  overflow-wrap: break-word; }
+a { color: #0b4f9c; }
+a:focus-visible { outline: 3px solid #e0a800; outline-offset: 2px; }
 h1 { font-size: 1.6rem; line-height: 1.25; margin: 0.5rem 0 1rem; }
-h2 { font-size: 1.3rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+h2 { font-size: 1.3rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
 h3 { font-size: 1.1rem; }
 img, svg { max-width: 100%; height: auto; }
-table { border-collapse: collapse; display: block; overflow-x: auto; max-width: 100%;
-  margin: 0.75rem 0; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; max-width: 100%; margin: 0.75rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #bbb; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top;
+  overflow-wrap: break-word; }
+td.abs-long { overflow-wrap: anywhere; }  /* a long file name wraps rather than push the table out */
+td.abs-num { white-space: nowrap; text-align: right; }
+table.abs-wide { font-size: 0.8rem; }
+table.abs-wide th, table.abs-wide td { padding: 0.2rem 0.3rem; }
+table.abs-wide td { overflow-wrap: anywhere; hyphens: auto; }  /* many columns: words break, the table fits */
 td { font-variant-numeric: tabular-nums; }
-thead th { background: #f2f2f2; }
-pre { white-space: pre-wrap; word-wrap: break-word; font-size: 0.9rem; }
-.abs-sha { min-width: 14em; }
+thead th { background: #f0f0f0; }
+tbody th { font-weight: 600; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.9rem; }
+td code { word-break: break-all; }
+.abs-skip { position: absolute; left: -999px; top: 0; background: #fff; padding: 0.5rem; z-index: 10; }
+.abs-skip:focus { left: 0.5rem; }
+.abs-toc { border: 1px solid #ccc; border-radius: 4px; padding: 0.5rem 1rem; margin: 1rem 0; }
+.abs-toc h2 { font-size: 1.1rem; margin: 0.25rem 0; border: none; }
+.abs-toc ol { margin: 0.25rem 0; padding-left: 1.25rem; }
+.abs-toc ol ol { padding-left: 1rem; }
+.abs-toc li { margin: 0.15rem 0; break-inside: avoid; }
+@media (min-width: 700px) { .abs-toc > ol { columns: 2; column-gap: 2rem; } }
+.abs-sha { min-width: 10em; }
 .abs-sha code { word-break: break-all; font-size: 0.75rem; }
 .abs-fictif { background: #fff3cd; border-left: 4px solid #e0a800; padding: 0.5rem 0.75rem; }
 .abs-banner { background: #fff3cd; border: 1px solid #e0a800; padding: 0.5rem 0.75rem; }
 .cell, .output_area, .output_subarea { margin: 0; padding: 0; }
 .prompt, .input_prompt, .output_prompt { display: none; }
-@media (max-width: 600px) { body { padding: 0.75rem; font-size: 15px; } h1 { font-size: 1.35rem; } }
+@media (max-width: 600px) {
+  body { padding: 0.75rem; font-size: 16px; }
+  h1 { font-size: 1.35rem; }
+  table { font-size: 0.95rem; }
+  .abs-sha code { font-size: 0.8rem; }
+  table.abs-cards { font-size: 0.95rem; }
+  table.abs-cards, table.abs-cards > tbody, table.abs-cards > tbody > tr,
+  table.abs-cards > tbody > tr > td, table.abs-cards > tbody > tr > th { display: block; width: 100%; }
+  table.abs-cards > thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
+    clip: rect(0 0 0 0); white-space: nowrap; }
+  table.abs-cards > tbody > tr { border: 1px solid #bbb; border-radius: 4px; margin: 0 0 0.75rem;
+    padding: 0.25rem 0.6rem; }
+  table.abs-cards > tbody > tr > td, table.abs-cards > tbody > tr > th { border: none; padding: 0.2rem 0;
+    text-align: left; white-space: normal; }
+  table.abs-cards > tbody > tr > :first-child { font-weight: 600; }
+  table.abs-cards > tbody > tr > td:empty { display: none; }
+  table.abs-cards td[data-label]::before { content: attr(data-label) " : "; font-weight: 600; color: #404040; }
+}
+@page { size: A4; margin: 16mm 15mm 18mm 15mm; }
 @media print {
+  html { font-size: 10.5pt; }
   body { max-width: none; padding: 0; font-size: 10.5pt; }
-  h1, h2, h3 { page-break-after: avoid; break-after: avoid; }
-  img, svg, tr, .abs-provenance { page-break-inside: avoid; break-inside: avoid; }
-  table { display: table; overflow: visible; }
+  .abs-skip, .abs-toc { display: none; }
+  h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
+  h2 { margin-top: 1.25rem; }
+  img, svg, tr, figure, .output_png, .abs-fictif, .abs-banner { break-inside: avoid; page-break-inside: avoid; }
+  thead { display: table-header-group; }
+  table.abs-wide { font-size: 8pt; }
   a { color: inherit; text-decoration: none; }
+  a[href^="http"]::after { content: " (" attr(href) ")"; font-size: 0.85em; overflow-wrap: anywhere; }
 }
 """
+
+
+SKIP_LINK = '<a class="abs-skip" href="#contenu">Aller au contenu</a>'
+TOC_TITLE = "Sommaire"
+CARDS_MIN_COLUMNS = 4  # narrower tables fit a phone as they are
+LONG_WORD = 24  # characters: a cell holding a longer word (file name, checksum) may break it anywhere
+WIDE_MIN_COLUMNS = 7  # smaller type, so that they fit the text column (and an A4 page)
+_NUMBER = re.compile(r"^[-+\u2212]?\d[\d\s\u00a0\u202f]*(?:[,.]\d+)?\s?(?:%|€|‰|ans?)?$")
+_RESERVED_IDS = frozenset({"contenu", "abs-sommaire", "titre"})
+
+
+def _slug(text: str, used: set[str]) -> str:
+    """A readable ASCII id for a heading (``Démographie`` -> ``demographie``), unique in the page."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-") or "section"
+    if base[0].isdigit():
+        base = f"s-{base}"
+    slug, n = base, 2
+    while slug in used:
+        slug, n = f"{base}-{n}", n + 1
+    used.add(slug)
+    return slug
+
+
+def _span(cell, name: str) -> int:
+    try:
+        return max(1, min(int(str(cell.get(name, "1")).strip() or 1), 1000))
+    except ValueError:
+        return 1
+
+
+def _layout(rows) -> list[list[tuple[object, int, int]]]:
+    """Each row's cells with their first column and width, honouring colspan and rowspan."""
+    pending: dict[int, int] = {}  # column -> rows still covered by a rowspan from above
+    laid = []
+    for tr in rows:
+        col, placed = 0, []
+        for cell in tr.find_all(["td", "th"], recursive=False):
+            while pending.get(col, 0) > 0:
+                col += 1
+            width, height = _span(cell, "colspan"), _span(cell, "rowspan")
+            placed.append((cell, col, width))
+            if height > 1:
+                for c in range(col, col + width):
+                    pending[c] = height
+            col += width
+        pending = {c: n - 1 for c, n in pending.items() if n > 1}
+        laid.append(placed)
+    return laid
+
+
+def _label_table(table) -> bool:
+    """Give each data cell a ``data-label`` (its column headers) so phones can show rows as cards.
+
+    Tables of ``CARDS_MIN_COLUMNS`` columns or more are marked ``abs-cards`` (the
+    stylesheet turns their rows into cards on narrow screens) and get ARIA roles, since
+    ``display: block`` would hide their table semantics. Number cells get ``abs-num``
+    (never wrapped); tables of ``WIDE_MIN_COLUMNS`` columns or more get ``abs-wide``
+    (smaller type). Returns whether the table was marked ``abs-cards``.
+    """
+    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    head = [tr for tr in rows if tr.parent.name == "thead"]
+    if not head and rows and len(rows[0].find_all(["td", "th"], recursive=False)) > 1 \
+            and not rows[0].find_all("td", recursive=False):
+        head = rows[:1]
+    body = [tr for tr in rows if tr not in head]
+    labels: dict[int, list[str]] = {}
+    for placed in _layout(head):
+        for cell, col, width in placed:
+            text = " ".join(cell.get_text(" ", strip=True).split())
+            for c in range(col, col + width):
+                if text and text not in labels.setdefault(c, []):
+                    labels[c].append(text)
+    labelled = False
+    columns = 0
+    for placed in _layout(body):
+        for cell, col, width in placed:
+            columns = max(columns, col + width)
+            if cell.name != "td":
+                continue
+            text = cell.get_text(" ", strip=True)
+            if _NUMBER.match(text):
+                cell["class"] = [*cell.get("class", []), "abs-num"]
+            elif any(len(word) > LONG_WORD for word in re.split(r"[\s\-/]+", text)):
+                cell["class"] = [*cell.get("class", []), "abs-long"]
+            label = " – ".join(labels.get(col, []))
+            if label:
+                cell["data-label"] = label
+                labelled = True
+    if columns >= WIDE_MIN_COLUMNS:
+        table["class"] = [*table.get("class", []), "abs-wide"]
+    if labelled and columns >= CARDS_MIN_COLUMNS:
+        table["class"] = [*table.get("class", []), "abs-cards"]
+        table["role"] = "table"  # CSS cards (display: block) must not hide the table from screen readers
+        for group in table.find_all(["thead", "tbody", "tfoot"]):
+            if group.find_parent("table") is table:
+                group["role"] = "rowgroup"
+        for tr in rows:
+            tr["role"] = "row"
+            for cell in tr.find_all(["td", "th"], recursive=False):
+                if cell.name == "td":
+                    cell["role"] = "cell"
+                else:
+                    cell["role"] = "columnheader" if tr in head else "rowheader"
+        return True
+    return False
+
+
+def _toc(entries: list[tuple[str, str, str]]) -> str:
+    """The « Sommaire »: h2 entries, each with its h3 entries nested."""
+    if not entries:
+        return ""
+    items: list[str] = []
+    sub: list[str] = []
+
+    def close_sub():
+        if sub and items:
+            items[-1] = items[-1][: -len("</li>")] + "<ol>" + "".join(sub) + "</ol></li>"
+        elif sub:
+            items.extend(sub)
+        sub.clear()
+
+    for level, ident, text in entries:
+        link = f'<li><a href="#{ident}">{html_lib.escape(text)}</a></li>'
+        if level == "h2":
+            close_sub()
+            items.append(link)
+        else:
+            sub.append(link)
+    close_sub()
+    return (f'<nav class="abs-toc" aria-labelledby="abs-sommaire"><h2 id="abs-sommaire">{TOC_TITLE}</h2>\n'
+            f'<ol>{"".join(items)}</ol></nav>\n')
+
+
+def make_accessible(body: str) -> tuple[str, str]:
+    """Post-process nbconvert's cells: heading ids, card labels on table cells, image alt.
+
+    Returns the new body and the table of contents built from its h2/h3 headings.
+    Uses a real HTML parser; attributes nbconvert writes (``alt``, ``width``…) are kept.
+    """
+    from urllib.parse import unquote
+
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(body, "html.parser")
+    headings = soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])
+    used = set(_RESERVED_IDS) | {tag["id"] for tag in soup.find_all(id=True) if tag not in headings}
+    renamed: dict[str, str] = {}
+    entries = []
+    for heading in headings:
+        for anchor in heading.find_all("a", class_="anchor-link"):
+            anchor.decompose()
+        text = " ".join(heading.get_text(" ", strip=True).split())
+        old = heading.get("id")
+        new = _slug(text, used)
+        # Links written in the notebook use Jupyter's anchors: the heading's text, spaces as "-".
+        for alias in (old and unquote(old), text.replace(" ", "-"), text):
+            if alias:
+                renamed.setdefault(alias, new)
+        heading["id"] = new
+        if heading.name in ("h2", "h3") and text:
+            entries.append((heading.name, new, text))
+    for link in soup.find_all("a", href=True):
+        target = unquote(link["href"][1:]) if link["href"].startswith("#") else None
+        if target in renamed:
+            link["href"] = "#" + renamed[target]
+    for table in soup.find_all("table"):
+        _label_table(table)
+    for image in soup.find_all("img"):
+        if not str(image.get("alt", "")).strip():
+            image["alt"] = DEFAULT_ALT
+    return str(soup), _toc(entries)
 
 
 @dataclass(frozen=True)
@@ -123,7 +350,9 @@ def _tidy(nb) -> None:
             data = output.get("data") or {}
             if any(m.startswith("image/") for m in data):
                 meta = output.setdefault("metadata", {})
-                if not meta.get("alt") and not cell.get("metadata", {}).get("alt"):
+                given = [meta.get("alt"), cell.get("metadata", {}).get("alt")]
+                given += [(meta.get(m) or {}).get("alt") for m in data if isinstance(meta.get(m), dict)]
+                if not any(str(a or "").strip() for a in given):
                     meta["alt"] = DEFAULT_ALT
         kept.append(cell)
     nb.cells = kept
@@ -164,6 +393,7 @@ def render_html(nb, *, title: str, fictional: bool = False) -> tuple[str, int]:
     _tidy(nb)
 
     body, _ = _exporter().from_notebook_node(nb)
+    body, toc = make_accessible(body)
 
     shown = report_title(title, fictional)
     banner = ""
@@ -175,8 +405,9 @@ def render_html(nb, *, title: str, fictional: bool = False) -> tuple[str, int]:
         '<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html_lib.escape(shown)}</title>\n"
-        f"<style>{STYLE}</style>\n</head>\n<body>\n"
-        f'<header><h1>{html_lib.escape(shown)}</h1>\n{banner}</header>\n<main>\n{body}\n</main>\n'
+        f"<style>{STYLE}</style>\n</head>\n<body>\n{SKIP_LINK}\n"
+        f'<header><h1 id="titre">{html_lib.escape(shown)}</h1>\n{banner}</header>\n{toc}'
+        f'<main id="contenu" tabindex="-1">\n{body}\n</main>\n'
         "</body>\n</html>\n"
     )
     external = _EXTERNAL.findall(page) + _CSS_IMPORT.findall(page)

@@ -6,6 +6,7 @@ Used by ``abs report`` and, later, by batch workers: no global state, no
 Layout, in ``<reports_dir>/<territory>/``::
 
     <study>.html              the report (self-contained, French)
+    <study>.docx, <study>.pdf the same report for Word and for print, when asked (``formats``)
     <study>.ipynb             the executed notebook
     <study>.provenance.json   sources, checksums, parameters, versions, output files
     <study>_<table>.csv, <study>_tableaux.xlsx   indicator tables
@@ -18,6 +19,11 @@ failed notebook is kept as ``<study>.echec.ipynb``: after a failure no file name
 ``<study>.html`` exists, so an outdated page can never be taken for the report
 that was just asked for; the command exits non-zero and says where the old page
 is. A later successful run removes the ``.ancien.*`` and ``.echec.ipynb`` files.
+
+DOCX and PDF are made from the exported page (same content). When one of them
+cannot be made (no browser for the PDF…), the other outputs are still published,
+that format is not (an older file of it is removed, never left as current), and
+``ReportResult.format_errors`` says why, in French.
 
 Interrupted runs (Ctrl-C, SIGTERM turned into an exception by the ``abs`` command)
 remove their staging folder and stop their kernel on the way out, like failures.
@@ -50,6 +56,22 @@ OLD_TAG = ".ancien"
 STAGING_TAG = ".en-cours-"
 STALE_STAGING_SECONDS = 24 * 3600
 TablesWriter = Callable[..., list]
+FORMATS = ("html", "docx", "pdf")
+"""Report formats: the HTML page is always written (DOCX and PDF are made from it)."""
+
+
+def parse_formats(value) -> tuple[str, ...]:
+    """``"html,docx,pdf"`` or ``["pdf"]`` -> ``("html", "docx", "pdf")`` (HTML always, in that order).
+
+    Raises ``ReportError`` (French) for an unknown format.
+    """
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    wanted = {str(item).strip().lower().lstrip(".") for item in items} - {""}
+    unknown = sorted(wanted - set(FORMATS))
+    if unknown:
+        raise ReportError(f"Format de rapport inconnu : {', '.join(unknown)}. Formats possibles : "
+                          f"{', '.join(FORMATS)} (séparés par des virgules, par exemple html,docx,pdf).")
+    return tuple(f for f in FORMATS if f == "html" or f in wanted)
 
 
 def staging_prefix(stem: str) -> str:
@@ -95,6 +117,10 @@ class ReportResult:
     fictional: bool
     hidden_warnings: int
     timings: dict = field(default_factory=dict)
+    documents: dict = field(default_factory=dict)
+    """``{"docx": path, "pdf": path}``: the other formats written."""
+    format_errors: dict = field(default_factory=dict)
+    """``{"pdf": "message"}``: the formats asked for that could not be made, and why (French)."""
 
 
 def _sha256(path: Path) -> str:
@@ -154,6 +180,36 @@ def _after_failure(folder: Path, staging: Path, stem: str) -> tuple[Path | None,
     return _retire_previous(folder, stem)
 
 
+def _other_formats(formats, staging: Path, stem: str, title: str, say, timings: dict) -> tuple[dict, dict]:
+    """Write the DOCX and PDF versions of the staged page; a format that fails is reported, not fatal."""
+    documents: dict[str, Path] = {}
+    errors: dict[str, str] = {}
+    page_path = staging / f"{stem}.html"
+    for fmt in formats:
+        if fmt == "html":
+            continue
+        start = time.perf_counter()
+        target = staging / f"{stem}.{fmt}"
+        try:
+            if fmt == "docx":
+                from abs_lib.reports.docx import export_docx
+
+                say("   Version Word (DOCX)…")
+                export_docx(page_path.read_text(encoding="utf-8"), target, title=title)
+            else:
+                from abs_lib.reports.pdf import export_pdf
+
+                say("   Version PDF (impression A4 par un navigateur sans interface)…")
+                export_pdf(page_path, target)
+            documents[fmt] = target
+        except ReportError as error:
+            target.unlink(missing_ok=True)
+            errors[fmt] = str(error)
+            say(f"   {fmt.upper()} non produit : {error}")
+        timings[fmt] = time.perf_counter() - start
+    return documents, errors
+
+
 def build_report(
     territory,
     study: str | Study,
@@ -166,6 +222,7 @@ def build_report(
     progress: Callable[[str], None] | None = None,
     kernel_name: str = "python3",
     timeout: int | None = 600,
+    formats=("html",),
 ) -> ReportResult:
     """Produce the report of ``study`` for ``territory`` in ``<reports_dir>/<territory>/``.
 
@@ -193,6 +250,8 @@ def build_report(
         Receives one French line per step.
     kernel_name, timeout :
         See ``execute_study``.
+    formats : str or iterable
+        ``html`` (always), ``docx``, ``pdf`` (see :func:`parse_formats`).
 
     Raises
     ------
@@ -201,12 +260,13 @@ def build_report(
     """
     from abs_lib.config import data_dir as resolve_data_dir
     from abs_lib.demo import is_demo_code
-    from abs_lib.reports.export import export_html
+    from abs_lib.reports.export import export_html, report_title
     from abs_lib.reports.parameters import normalize_code as normalize_code_strict
     from abs_lib.territories import normalize_code
     from abs_lib.reports.provenance import display_path, public_parameters, read_provenance
 
     say = progress or (lambda line: None)
+    formats = parse_formats(formats)
     spec = get_study(study)
     notebook = spec.notebook_path()
     data_path = resolve_data_dir(data_dir).resolve()
@@ -263,6 +323,8 @@ def build_report(
         title = f"{spec.title} — {label}" if label else f"{spec.title} — territoire {code}"
         exported = export_html(nb, staging / f"{stem}.html", title=title, fictional=fictional)
         timings["export"] = time.perf_counter() - start
+        documents, format_errors = _other_formats(formats, staging, stem, report_title(title, fictional), say,
+                                                  timings)
 
         start = time.perf_counter()
         tables: list[Path] = []
@@ -275,7 +337,8 @@ def build_report(
         timings["tables"] = time.perf_counter() - start
 
         say(f"4/4 Publication dans {folder}…")
-        files = [p.name for p in tables] + [f"{stem}.ipynb", f"{stem}.provenance.json", f"{stem}.html"]
+        files = ([p.name for p in tables] + [f"{stem}.ipynb", f"{stem}.provenance.json"]
+                 + [p.name for p in documents.values()] + [f"{stem}.html"])
         record = dict(provenance)
         record.update(  # no folder of this machine: the file is shared with the report
             study=stem,
@@ -316,4 +379,6 @@ def build_report(
         fictional=fictional,
         hidden_warnings=exported.hidden_warnings,
         timings=timings,
+        documents={fmt: folder / p.name for fmt, p in documents.items()},
+        format_errors=format_errors,
     )

@@ -11,7 +11,7 @@ import json
 
 import pandas as pd
 
-from abs_lib.plots import age_pyramid, commune_choropleth, compare_bars, coverage_chart
+from abs_lib.plots import age_pyramid, compare_bars, coverage_chart
 from abs_lib.portrait.build import Portrait
 from abs_lib.portrait.tables import commune_reasons, commune_values, reason, value
 
@@ -76,12 +76,17 @@ def figure_coverage(portrait: Portrait, after: pd.Series | dict | None = None):
     """Childcare coverage by mode (CAF/ONAPE definition), optionally before/after a local change."""
     _, vintage = value(portrait, "taux_couverture_accueil_jeune_enfant")
     rates = coverage_rates(portrait)
+    places = [(portrait.level, portrait.code)] + portrait.references
+    reasons = {portrait.name_of(lv, c): reason(portrait, "taux_couverture_eaje", level=lv, code=c) for lv, c in places}
     shown = rates[rates.notna().any(axis=1) | (rates.index == rates.index[0])]
     absent = [name for name in rates.index if name not in shown.index]
     note = ("Non disponible (places publiées par EPCI seulement) pour : " + ", ".join(absent)) if absent else None
+    if shown.isna().all().all() and after is None:
+        shown, note = rates, None  # nothing at all: the error lists every territory and its reason
     return coverage_chart(
         shown, f"Taux de couverture de l'accueil du jeune enfant ({vintage})",
         source_text(portrait, "taux_couverture_accueil_jeune_enfant", vintage), after=after, note=note,
+        reasons=reasons,
     )
 
 
@@ -100,23 +105,42 @@ def contours_frame(portrait: Portrait):
     frame = frame[frame["INSEE_COM"].isin(set(portrait.territory.communes))]
     geometry = [shape(json.loads(g)) for g in frame["geometry"]]
     crs = None if portrait.fictional else "EPSG:4326"
-    portrait.cache["contours"] = gpd.GeoDataFrame(frame.drop(columns=["geometry"]), geometry=geometry, crs=crs)
+    frame = gpd.GeoDataFrame(frame.drop(columns=["geometry"]), geometry=geometry, crs=crs)
+    from abs_lib.plots.maps import map_crs
+
+    target = map_crs(frame)  # projected once per portrait, not once per map
+    portrait.cache["contours"] = frame if target is None or target == frame.crs else frame.to_crs(target)
     return portrait.cache["contours"]
 
 
+#: Units of counts, mapped as proportional symbols (colouring counts by area misleads).
+COUNT_UNITS = ("nombre",)
+
+
 def map_indicator(portrait: Portrait, indicator: str, *, classes: int = 5):
-    """Choropleth of the member communes for one indicator (None when no contours are stored)."""
+    """Map of the member communes for one indicator (None when no contours are stored).
+
+    Counts (unit « nombre ») are drawn as proportional circles, rates, shares and
+    medians as a choropleth.
+    """
+    from abs_lib.plots.maps import commune_choropleth, commune_symbols
+
     contours = contours_frame(portrait)
     if contours is None:
         return None
     ind = portrait.registry[indicator]
     values, vintage = commune_values(portrait, indicator)
-    members = contours[contours["INSEE_COM"].isin(values.index)]
+    members = contours[contours["INSEE_COM"].isin(set(portrait.territory.communes))]
     unit = portrait.registry.units[ind.unit]
-    shown_unit = unit.suffix.strip() or ind.unit if ind.unit != "nombre" else None
+    title = f"{ind.label} par commune ({vintage})"
+    source = source_text(portrait, indicator, vintage)
+    reasons = commune_reasons(portrait, indicator, vintage)
+    if ind.unit in COUNT_UNITS:
+        return commune_symbols(members, values, title=title, source=source, legend_title=ind.label,
+                               name_field="NOM", reasons=reasons)
+    shown_unit = unit.suffix.strip() or ind.unit
     n_classes = max(1, min(classes, int(values.notna().sum())))
     return commune_choropleth(
-        members, values, title=f"{ind.label} par commune ({vintage})", unit=shown_unit,
-        source=source_text(portrait, indicator, vintage), classes=n_classes, name_field="NOM",
-        reasons=commune_reasons(portrait, indicator, vintage),
+        members, values, title=title, unit=shown_unit, source=source, classes=n_classes, name_field="NOM",
+        reasons=reasons,
     )

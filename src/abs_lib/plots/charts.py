@@ -161,7 +161,7 @@ def age_pyramid(
             sign = -1 if col == "men" else 1
             for yi, v in zip(y, table[col]):
                 if pd.isna(v):
-                    ax.text(sign * span * 0.02, yi, style.MISSING_LEGEND, va="center",
+                    ax.text(sign * span * 0.02, yi, "n.d.", va="center",
                             ha="right" if sign < 0 else "left", style="italic", color=style.MUTED)
         if ref is not None:
             if not sexed:

@@ -135,7 +135,7 @@ def wrap(text: str, width: int) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _measurer() -> RendererAgg:
-    return RendererAgg(10, 10, 72)  # at 72 dpi, one pixel is one point
+    return RendererAgg(10, 10, DPI)  # measured at the rendering dpi (hinting changes widths)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -143,7 +143,7 @@ def text_width_pt(text: str, size: float = FONT, weight: str = "normal") -> floa
     """Width of one line of text in points, in the house font."""
     prop = FontProperties(family=RC["font.family"], size=size, weight=weight)
     width, _, _ = _measurer().get_text_width_height_descent(text, prop, ismath=False)
-    return float(width)
+    return float(width) * 72 / DPI
 
 
 def wrap_to(text: str, width_in: float, size: float = FONT, weight: str = "normal") -> str:
@@ -151,7 +151,7 @@ def wrap_to(text: str, width_in: float, size: float = FONT, weight: str = "norma
 
     Words are split on plain spaces only: no-break spaces keep "12 345 €" together.
     """
-    limit = width_in * 72
+    limit = width_in * 72 - 4  # hinting at the rendering dpi may widen a line by a point or two
     lines: list[str] = []
     for paragraph in str(text).split("\n"):
         line = ""
@@ -256,13 +256,20 @@ def _fit_legend(fig, handles, title, avail, renderer, extra):
     """A legend under the title, with as many columns as the width allows (widths measured
     from the labels, the legend is built once)."""
     options = {"handlelength": 1.4, "handleheight": 1.0, **extra}
-    entry = [(options["handlelength"] + 0.5) * FONT + text_width_pt(h.get_label()) for h in handles]
+    room = avail - (options["handlelength"] + 0.5) * FONT / 72
+    for handle in handles:  # a label longer than the width wraps
+        handle.set_label(wrap_to(handle.get_label().replace("\n", " "), room))
+    entry = [(options["handlelength"] + 0.5) * FONT + max(text_width_pt(line) for line in h.get_label().split("\n"))
+             for h in handles]
     spacing = 1.0 * FONT
     ncol = 1
     for n in range(len(handles), 0, -1):
-        rows = -(-len(handles) // n)
-        columns = [max(entry[c * rows:(c + 1) * rows], default=0) for c in range(n)]
-        if sum(columns) + spacing * (n - 1) <= avail * 72 - 4:
+        # matplotlib's split: the first (len % n) columns hold one more entry
+        rows, large = divmod(len(handles), n)
+        sizes = [rows + 1] * large + [rows] * (n - large)
+        starts = np.cumsum([0] + sizes)
+        columns = [max(entry[a:b]) for a, b in zip(starts[:-1], starts[1:]) if b > a]
+        if sum(columns) + spacing * (len(columns) - 1) <= avail * 72 - 12:
             ncol = n
             break
     leg = fig.legend(handles=handles, loc="upper left", ncol=ncol, frameon=False, fontsize=FONT,
@@ -314,12 +321,17 @@ def _fit_texts(ax, renderer) -> None:
         frac = (anchor - lo) / (hi - lo)
         right = ext.x1 - box.x0 - frac * width  # px right of the anchor
         left = frac * width - (ext.x0 - box.x0)  # px left of the anchor
-        if right > 0 and right < width * 0.9:
-            new_hi = max(new_hi, lo + (anchor - lo) * width / (width - right))
-        if left > 0 and left < width * 0.9:
-            new_lo = min(new_lo, hi - (hi - anchor) * width / (width - left))
+        pad = 0.06 * fig_dpi(ax)  # a few points of air between a text and the axes' edge
+        if right > 0 and right + pad < width * 0.9:
+            new_hi = max(new_hi, lo + (anchor - lo) * width / (width - right - pad))
+        if left > 0 and left + pad < width * 0.9:
+            new_lo = min(new_lo, hi - (hi - anchor) * width / (width - left - pad))
     if (new_lo, new_hi) != (lo, hi):
         ax.set_xlim(new_lo, new_hi)
+
+
+def fig_dpi(ax) -> float:
+    return ax.figure.dpi
 
 
 def phone_px(fontsize_pt: float, fig: Figure) -> float:

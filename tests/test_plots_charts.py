@@ -63,14 +63,14 @@ def test_no_figure_without_source(name, source):
 
 
 @pytest.mark.parametrize("name", list(sample_figures()))
-def test_figures_save_to_small_png_800px_wide(name, tmp_path):
+def test_figures_save_to_small_png_750px_wide(name, tmp_path):
     path = tmp_path / f"{name}.png"
     sample_figures()[name](SOURCE).savefig(path)
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert 5_000 < len(data) < 300_000
     height, width = imread(path).shape[:2]
-    assert width == 800 and 300 <= height <= 1400
+    assert width == 750 and 300 <= height <= 1400
 
 
 # Age pyramid ----------------------------------------------------------------------------------

@@ -260,7 +260,7 @@ def commune_symbols(
             legend_title = unit if unit and unit not in SHORT_MAP_UNITS else None
         return style.finish(fig, title, source, notes, ax=ax, aspect=data.aspect, legend=handles,
                             legend_title=legend_title, key=key, decorations=False, alt=alt,
-                            legend_kw={"handleheight": (SYMBOL_MAX_PT + 6) / style.FONT,
+                            legend_kw={"handleheight": (SYMBOL_MAX_PT + 14) / style.FONT,
                                        "handlelength": SYMBOL_MAX_PT / style.FONT})
 
 

@@ -136,7 +136,7 @@ def map_indicator(portrait: Portrait, indicator: str, *, classes: int = 5):
     source = source_text(portrait, indicator, vintage)
     reasons = commune_reasons(portrait, indicator, vintage)
     if ind.unit in COUNT_UNITS:
-        return commune_symbols(members, values, title=title, source=source, legend_title=ind.label,
+        return commune_symbols(members, values, title=title, source=source,
                                name_field="NOM", reasons=reasons)
     shown_unit = unit.suffix.strip() or ind.unit
     n_classes = max(1, min(classes, int(values.notna().sum())))

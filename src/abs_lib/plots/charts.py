@@ -137,7 +137,7 @@ def age_pyramid(
                 ends = _label_anchor(values[col], None if ref is None else ref[col], span)
                 for yi, v, end in zip(y, values[col], ends):
                     if pd.notna(v):
-                        ax.text(sign * (end + span * 0.02), yi, value_text(v, unit), va="center",
+                        ax.text(sign * (end + span * 0.03), yi, value_text(v, unit), va="center",
                                 ha="left" if sign > 0 else "right", color=style.INK)
                 if ref is not None:
                     ax.plot(sign * ref[col], y, linestyle="none", marker="|", markersize=16,
@@ -154,7 +154,7 @@ def age_pyramid(
             ends = _label_anchor(total, None if ref is None else ref["population"], span)
             for yi, v, end in zip(y, total, ends):
                 if pd.notna(v):
-                    ax.text(end + span * 0.015, yi, value_text(v, unit), va="center", color=style.INK)
+                    ax.text(end + span * 0.03, yi, value_text(v, unit), va="center", color=style.INK)
             ax.set_xlim(0, span * 1.18)
             ax.xaxis.set_major_formatter(FrenchFormatter())
         for col in table.columns:

@@ -366,3 +366,16 @@ def test_png_palette_keeps_the_figure_colours():
         original = (raw == rgb).all(-1)
         assert original.sum() > 100 and (image[original] == rgb).all()
     assert np.abs(image.astype(int) - raw.astype(int)).mean() < 1.0
+
+
+@pytest.mark.parametrize("indicator", ["population", "part_60_plus", "revenu_median", "part_75_plus"])
+def test_map_values_are_the_tables_commune_values(demo, real, indicator):
+    """Maps read the commune rows split once per portrait: same values, vintage and reasons."""
+    from abs_lib.portrait import figures, tables
+
+    for portrait in (demo, real):
+        expected, vintage = tables.commune_values(portrait, indicator)
+        values, reasons, got_vintage = figures._commune_cells(portrait, indicator)
+        assert got_vintage == vintage
+        pd.testing.assert_series_equal(values.sort_index(), expected.sort_index(), check_names=False)
+        assert reasons == tables.commune_reasons(portrait, indicator, vintage)

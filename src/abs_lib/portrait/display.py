@@ -167,7 +167,7 @@ def figure_png(fig, dpi: int | None = None) -> bytes:
     out_image = Image.fromarray(nearest[np.searchsorted(keys, packed)].astype(np.uint8), mode="P")
     out_image.putpalette(choices.astype(np.uint8).ravel().tolist())
     out = io.BytesIO()
-    out_image.save(out, format="PNG", compress_level=9)
+    out_image.save(out, format="PNG", compress_level=8)  # 9 is 3 times slower for 1 % less
     return out.getvalue()
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 
 from abs_lib.plots import age_pyramid, compare_bars, coverage_chart
 from abs_lib.portrait.build import Portrait
-from abs_lib.portrait.tables import commune_reasons, commune_values, reason, value
+from abs_lib.indicators.views import ROLE_COMMUNE
+from abs_lib.portrait.tables import missing_reason, reason, value
 
 AGE_BANDS = [("pop_0_14", "0 à 14 ans"), ("pop_15_29", "15 à 29 ans"), ("pop_30_44", "30 à 44 ans"),
              ("pop_45_59", "45 à 59 ans"), ("pop_60_74", "60 à 74 ans"), ("pop_75_plus", "75 ans ou plus")]
@@ -113,6 +114,32 @@ def contours_frame(portrait: Portrait):
     return portrait.cache["contours"]
 
 
+def _commune_cells(portrait: Portrait, indicator: str) -> tuple[pd.Series, dict[str, str], int]:
+    """Member communes' values (by code) at the territory's vintage, and why some are missing.
+
+    Same rows as ``tables.commune_values``/``commune_reasons``, but the commune rows are split
+    by indicator once per portrait: a report draws several maps."""
+    if "figures:commune-rows" not in portrait.cache:
+        t = portrait.table
+        part = t[(t["role"] == ROLE_COMMUNE).to_numpy()]
+        portrait.cache["figures:commune-rows"] = {
+            str(k): g for k, g in part.groupby(part["indicator"].astype(str), observed=True, sort=False)}
+    _, vintage = value(portrait, indicator)
+    if not vintage:
+        from abs_lib.portrait.tables import chosen_vintages
+
+        vintage = int(chosen_vintages(portrait).get(indicator, 0))
+    rows = portrait.cache["figures:commune-rows"].get(indicator)
+    if rows is None:
+        return pd.Series(dtype="float64", name=indicator), {}, vintage
+    rows = rows[(rows["vintage"] == vintage).to_numpy()]
+    codes = rows["territory"].astype(str).to_numpy()
+    values = pd.Series(rows["value"].to_numpy(dtype="float64"), index=codes, name=indicator)
+    missing = rows["value"].isna().to_numpy()
+    reasons = {c: missing_reason(f) for c, f in zip(codes[missing], rows["flags"].astype(str).to_numpy()[missing])}
+    return values, reasons, vintage
+
+
 #: Units of counts, mapped as proportional symbols (colouring counts by area misleads).
 COUNT_UNITS = ("nombre",)
 
@@ -129,12 +156,11 @@ def map_indicator(portrait: Portrait, indicator: str, *, classes: int = 5):
     if contours is None:
         return None
     ind = portrait.registry[indicator]
-    values, vintage = commune_values(portrait, indicator)
+    values, reasons, vintage = _commune_cells(portrait, indicator)
     members = contours[contours["INSEE_COM"].isin(set(portrait.territory.communes))]
     unit = portrait.registry.units[ind.unit]
     title = f"{ind.label} par commune ({vintage})"
     source = source_text(portrait, indicator, vintage)
-    reasons = commune_reasons(portrait, indicator, vintage)
     if ind.unit in COUNT_UNITS:
         return commune_symbols(members, values, title=title, source=source,
                                name_field="NOM", reasons=reasons)

@@ -63,14 +63,14 @@ def test_no_figure_without_source(name, source):
 
 
 @pytest.mark.parametrize("name", list(sample_figures()))
-def test_figures_save_to_small_png_700px_wide(name, tmp_path):
+def test_figures_save_to_small_png_750px_wide(name, tmp_path):
     path = tmp_path / f"{name}.png"
-    sample_figures()[name](SOURCE).savefig(path, dpi=100)
+    sample_figures()[name](SOURCE).savefig(path)
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert 5_000 < len(data) < 300_000
     height, width = imread(path).shape[:2]
-    assert 600 <= width <= 800 and 200 <= height <= 900
+    assert width == 750 and 300 <= height <= 1400
 
 
 # Age pyramid ----------------------------------------------------------------------------------
@@ -143,8 +143,9 @@ def test_compare_bars_highlights_the_territory_and_labels_in_french():
     assert {colors[t] for t in TERRITORIES[1:]} == {style.REFERENCE}
     text = texts(fig)
     assert "21 345 €" in text and "22 401 €" in text
-    bold = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_fontweight() == "bold"]
-    assert bold == [TERRITORIES[0]]
+    rows = [t for t in fig.axes[0].texts if t.get_gid() == "libelle-ligne"]
+    assert [t.get_text() for t in rows] == TERRITORIES  # one label above each bar, in order
+    assert [t.get_text() for t in rows if t.get_fontweight() == "bold"] == [TERRITORIES[0]]
 
 
 def test_compare_bars_highlight_by_name_and_missing_value():

@@ -112,7 +112,7 @@ def test_missing_values_are_hatched_grey_and_in_the_legend(epci, median_income):
     projected = epci.to_crs(2154).set_index("INSEE_COM").representative_point()
     for code in [*secret, "21487"]:
         assert collection_holding(fig, projected[code]) == ["non-disponible"], code
-    legend = fig.axes[0].get_legend()
+    legend = fig.legends[0]
     labels = [t.get_text() for t in legend.get_texts()]
     assert style.MISSING_LEGEND in labels
     missing_handle = legend.legend_handles[labels.index(style.MISSING_LEGEND)]
@@ -124,14 +124,17 @@ def test_missing_values_are_hatched_grey_and_in_the_legend(epci, median_income):
 def test_legend_bounds_in_french_format(epci, median_income):
     fig = commune_choropleth(epci, median_income, title="Revenu médian", unit="€", source=SOURCE,
                              method="natural")
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     classes = labels[:-1]  # the last entry is the outline
     assert labels[-1] == "Limite du territoire" and len(classes) == 5
-    for label in classes:
-        assert re.fullmatch(rf"de {FRENCH_NUMBER} à {FRENCH_NUMBER}{U}€", label), label
-    # highest class first; its upper bound is the highest median of the territory
-    top = median_income.reindex(epci["INSEE_COM"]).max()
-    assert classes[0].endswith(f"{int(top):,}{U}€".replace(",", T))
+    # highest class first; classes meet at rounded limits and never overlap
+    assert re.fullmatch(rf"{FRENCH_NUMBER}{U}€ ou plus", classes[0]), classes[0]
+    for label in classes[1:-1]:
+        assert re.fullmatch(rf"de {FRENCH_NUMBER} à moins de {FRENCH_NUMBER}{U}€", label), label
+    assert re.fullmatch(rf"moins de {FRENCH_NUMBER}{U}€", classes[-1]), classes[-1]
+    limits = [re.findall(FRENCH_NUMBER, c) for c in classes[::-1]]
+    for lower, upper in zip(limits, limits[1:]):
+        assert lower[-1] == upper[0]  # "moins de 23 400 €" then "de 23 400 à moins de …"
     assert "seuils naturels" in texts(fig)
 
 
@@ -171,8 +174,8 @@ def test_fictional_polygons_without_crs_are_drawn_as_is():
                              title="Démo", unit="%", source="Données fictives", classes=2, labels=True)
     x0, x1 = fig.axes[0].get_xlim()
     assert x0 == pytest.approx(-0.6) and x1 == pytest.approx(20.6)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == [f"de 2,0 à 2,5{U}%", f"de 1,5 à 2,0{U}%", style.MISSING_LEGEND, "Limite du territoire"]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == [f"2{U}% ou plus", f"moins de 2{U}%", style.MISSING_LEGEND, "Limite du territoire"]
 
 
 def test_map_saves_to_small_png(epci, median_income, contours, tmp_path):

@@ -16,9 +16,9 @@ from abs_lib.plots.charts import (
     coverage_chart,
     evolution_chart,
 )
-from abs_lib.plots.classify import assign_classes, class_bounds, class_labels
+from abs_lib.plots.classify import assign_classes, class_bounds, class_labels, display_labels, rounded_breaks
 
-_MAP_NAMES = ("commune_choropleth", "load_contours", "map_crs", "class_colors")
+_MAP_NAMES = ("commune_choropleth", "commune_symbols", "load_contours", "map_crs", "class_colors")
 
 __all__ = [
     "COVERAGE_MODES",
@@ -29,11 +29,14 @@ __all__ = [
     "class_colors",
     "class_labels",
     "commune_choropleth",
+    "commune_symbols",
     "compare_bars",
     "coverage_chart",
+    "display_labels",
     "evolution_chart",
     "load_contours",
     "map_crs",
+    "rounded_breaks",
 ]
 
 

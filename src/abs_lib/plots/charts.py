@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from abs_lib.errors import FigureError
 from abs_lib.formatting import format_number
@@ -30,6 +31,25 @@ COVERAGE_MODES = {
 }
 COVERAGE_COLORS = ("#1f5f99", "#d9812b", "#5a9e6f", "#8c6bb1")
 COVERAGE_UNIT = "places pour 100 enfants de moins de 3 ans"
+
+
+#: Height of one bar row (label above the bar, then the bar), inches; bar thickness in rows.
+ROW_IN = 0.66
+ROW_BAR = 0.42
+
+
+def _row_labels(ax, labels: list[str], strong: set[int]) -> None:
+    """Each row's label written above its bar, from the left edge: bars get the full width
+    (labels on the left would take half of a phone's screen). Rows run top to bottom."""
+    from matplotlib.transforms import blended_transform_factory
+
+    where = blended_transform_factory(ax.transAxes, ax.transData)
+    for i, label in enumerate(labels):
+        ax.text(0, i - ROW_BAR / 2 - 0.04, style.wrap_to(label, style.WIDTH_IN - 2 * style.MARGIN_IN), ha="left",
+                va="bottom", transform=where, fontweight="bold" if i in strong else "normal", color=style.INK,
+                gid="libelle-ligne")
+    ax.set_yticks([])
+    ax.set_ylim(len(labels) - 0.6, -0.7)
 
 
 def _noncomparable_note(min_gap: int) -> str:
@@ -74,6 +94,8 @@ def age_pyramid(
     """
     source = style.require_source(source)
     table = _age_table(bands, "Pyramide des âges")
+    if table.isna().all().all():
+        raise FigureError(f"{title} : aucune donnée par tranche d'âge.")
     sexed = list(table.columns) == ["men", "women"]
     if reference is not None and not as_share:
         raise FigureError("Pyramide des âges : la référence se compare en parts (%) ; gardez as_share=True.")
@@ -97,8 +119,8 @@ def age_pyramid(
     unit = "%" if as_share else None
 
     with style.house_style():
-        fig = style.new_figure(height_in=1.6 + 0.36 * len(table))
-        ax = fig.add_subplot()
+        fig = style.new_figure()
+        ax = fig.add_axes([0.3, 0.2, 0.6, 0.6])
         y = np.arange(len(table))
         height = 0.72
         handles = []
@@ -115,8 +137,8 @@ def age_pyramid(
                 ends = _label_anchor(values[col], None if ref is None else ref[col], span)
                 for yi, v, end in zip(y, values[col], ends):
                     if pd.notna(v):
-                        ax.text(sign * (end + span * 0.02), yi, value_text(v, unit), va="center",
-                                ha="left" if sign > 0 else "right", fontsize=8, color=style.INK)
+                        ax.text(sign * (end + span * 0.03), yi, value_text(v, unit), va="center",
+                                ha="left" if sign > 0 else "right", color=style.INK)
                 if ref is not None:
                     ax.plot(sign * ref[col], y, linestyle="none", marker="|", markersize=16,
                             markeredgewidth=2.2, color=style.INK, gid=f"reference-{col}")
@@ -132,29 +154,46 @@ def age_pyramid(
             ends = _label_anchor(total, None if ref is None else ref["population"], span)
             for yi, v, end in zip(y, total, ends):
                 if pd.notna(v):
-                    ax.text(end + span * 0.015, yi, value_text(v, unit), va="center", fontsize=8.5, color=style.INK)
+                    ax.text(end + span * 0.03, yi, value_text(v, unit), va="center", color=style.INK)
             ax.set_xlim(0, span * 1.18)
             ax.xaxis.set_major_formatter(FrenchFormatter())
         for col in table.columns:
             sign = -1 if col == "men" else 1
             for yi, v in zip(y, table[col]):
                 if pd.isna(v):
-                    ax.text(sign * span * 0.02, yi, style.MISSING_LEGEND, va="center",
-                            ha="right" if sign < 0 else "left", fontsize=8, style="italic", color=style.MUTED)
+                    ax.text(sign * span * 0.02, yi, "n.d.", va="center",
+                            ha="right" if sign < 0 else "left", style="italic", color=style.MUTED)
         if ref is not None:
             if not sexed:
                 handles.append(Patch(color=style.HIGHLIGHT, label=territory_label))
             handles.append(Line2D([], [], linestyle="none", marker="|", markersize=12, markeredgewidth=2.2,
                                   color=style.INK, label=reference_label))
-        if handles:
-            ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(handles),
-                      fontsize=8.5, borderaxespad=0.2)
         ax.set_yticks(y, [style.wrap(b, style.LABEL_WIDTH) for b in table.index])
         ax.set_ylim(-0.6, len(table) - 0.4)
         ax.set_xlabel("Part de la population (%)" if as_share else "Nombre d'habitants")
+        ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
-        return style.finish(fig, title, source, notes)
+        alt = _pyramid_alt(title, table, values, ref, sexed, unit, territory_label, reference_label)
+        return style.finish(fig, title, source, notes, ax=ax, body_in=0.42 * len(table), legend=handles or None,
+                            alt=alt)
+
+
+def _pyramid_alt(title, table, values, ref, sexed, unit, territory_label, reference_label) -> str:
+    """« Pyramide des âges : … 0 à 14 ans : 19,0 % (Côte-d'Or 15,6 %) ; … »."""
+    kind = "Pyramide des âges" if sexed else "Diagramme en barres horizontales"
+    parts = []
+    for band in table.index:
+        if sexed:
+            text = (f"{band} : hommes {value_text(values.at[band, 'men'], unit)}, "
+                    f"femmes {value_text(values.at[band, 'women'], unit)}")
+        else:
+            text = f"{band} : {value_text(values.at[band, 'population'], unit)}"
+        if ref is not None and not sexed:
+            text += f" ({reference_label} {value_text(ref.at[band, 'population'], unit)})"
+        parts.append(text)
+    who = f"{territory_label}" + (f", comparé à {reference_label}" if ref is not None else "")
+    return f"{kind} : {title}. {who}. " + " ; ".join(parts) + "."
 
 
 def _label_anchor(bars: pd.Series, ref: pd.Series | None, span: float) -> pd.Series:
@@ -162,8 +201,7 @@ def _label_anchor(bars: pd.Series, ref: pd.Series | None, span: float) -> pd.Ser
     when the marker sits just beyond the bar (the label would cover it)."""
     if ref is None:
         return bars
-    close = (ref >= bars) & (ref - bars <= span * 0.12)
-    return bars.where(~close, ref)
+    return np.fmax(bars, ref)
 
 
 def _age_table(bands, what: str) -> pd.DataFrame:
@@ -234,13 +272,17 @@ def compare_bars(
             f"({', '.join(series.index)})."
         )
     notes = [note] if note else []
+    described = [f"{name} : {value_text(v, unit, decimals)}" if pd.notna(v)
+                 else f"{name} : n.d. ({reasons.get(name) or style.MISSING_NOTE})" for name, v in series.items()]
+    if series.isna().all():
+        raise FigureError(f"{title} : aucune valeur connue ({' ; '.join(described)}).")
     if series.isna().any():
         notes.append(style.MISSING_NOTE + " : " + ", ".join(
             f"{name} ({reasons[name]})" if reasons.get(name) else name for name in series.index[series.isna()]))
 
     with style.house_style():
-        fig = style.new_figure(height_in=1.5 + 0.5 * len(series))
-        ax = fig.add_subplot()
+        fig = style.new_figure()
+        ax = fig.add_axes([0.3, 0.2, 0.6, 0.6])
         y = np.arange(len(series))
         known = series.dropna()
         hi = max(float(known.max()), 0.0) if len(known) else 1.0
@@ -248,21 +290,16 @@ def compare_bars(
         span = (hi - lo) or 1.0
         for yi, name, v in zip(y, series.index, series):
             if pd.isna(v):
-                ax.text(0, yi, f" {reasons.get(name) or style.MISSING_NOTE}", va="center", ha="left", fontsize=9,
+                ax.text(0, yi, f" n.d. ({reasons.get(name) or style.MISSING_NOTE})", va="center", ha="left",
                         style="italic", color=style.MUTED)
                 continue
             strong = name == highlight
-            ax.barh(yi, v, height=0.66, color=style.HIGHLIGHT if strong else style.REFERENCE, gid=name)
+            ax.barh(yi, v, height=ROW_BAR, color=style.HIGHLIGHT if strong else style.REFERENCE, gid=name)
             ax.text(v + (1 if v >= 0 else -1) * span * 0.015, yi, value_text(v, unit, decimals), va="center",
-                    ha="left" if v >= 0 else "right", fontsize=10 if strong else 9.5,
+                    ha="left" if v >= 0 else "right",
                     fontweight="bold" if strong else "normal", color=style.INK)
-        ax.set_xlim(lo - (0.25 * span if lo < 0 else 0), hi + (0.25 * span if hi > 0 else 0.02 * span))
-        ax.set_yticks(y, [style.wrap(name, style.LABEL_WIDTH) for name in series.index])
-        for tick, name in zip(ax.get_yticklabels(), series.index):
-            if name == highlight:
-                tick.set_fontweight("bold")
-        ax.invert_yaxis()
-        ax.tick_params(axis="y", length=0)
+        ax.set_xlim(lo - (0.05 * span if lo < 0 else 0), hi + (0.05 * span if hi > 0 else 0.02 * span))
+        _row_labels(ax, list(series.index), {list(series.index).index(highlight)})
         ax.spines["left"].set_visible(False)
         ax.spines["bottom"].set_visible(False)
         ax.set_xticks([])
@@ -270,7 +307,8 @@ def compare_bars(
             ax.axvline(0, color=style.MUTED, linewidth=0.8)
         if axis_unit(unit):
             ax.set_xlabel(unit)
-        return style.finish(fig, title, source, notes)
+        alt = f"Diagramme en barres : {title}. " + " ; ".join(described) + "."
+        return style.finish(fig, title, source, notes, ax=ax, body_in=ROW_IN * len(series), alt=alt)
 
 
 # Evolutions ---------------------------------------------------------------------------
@@ -336,13 +374,15 @@ def evolution_chart(
     vintages = table.index.to_numpy()
     comparable = [min_gap is None or (b - a) >= min_gap for a, b in zip(vintages[:-1], vintages[1:])]
     notes = [note] if note else []
+    if table.isna().to_numpy().all():
+        raise FigureError(f"{title} : aucune valeur connue à aucun millésime.")
     if table.isna().to_numpy().any():
         gaps = [f"{t} {vintage_format.format(v)}" for v in table.index for t in order if pd.isna(table.at[v, t])]
         notes.append(f"{style.MISSING_NOTE} : {', '.join(gaps)}")
 
     with style.house_style():
-        fig = style.new_figure(height_in=4.4)
-        ax = fig.add_subplot()
+        fig = style.new_figure()
+        ax = fig.add_axes([0.2, 0.2, 0.7, 0.6])
         others = iter(style.SERIES[1:] * 3)
         handles = []
         for name in order:
@@ -362,7 +402,7 @@ def evolution_chart(
                 for x, v in zip(vintages, col):
                     if pd.notna(v):
                         ax.annotate(value_text(v, unit), (x, v), xytext=(0, 8), textcoords="offset points",
-                                    ha="center", fontsize=9, fontweight="bold", color=color)
+                                    ha="center", fontweight="bold", color=color, annotation_clip=False)
             handles.append(Line2D([], [], color=color, linewidth=width, marker="o",
                                   markersize=6 if strong else 4.5, label=name))
         if not all(comparable):
@@ -377,10 +417,12 @@ def evolution_chart(
         ax.yaxis.set_major_formatter(FrenchFormatter())
         ax.grid(axis="y", color="#e6e6e6", linewidth=0.8)
         ax.set_axisbelow(True)
-        ax.set_ylabel(unit or "")
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=2, fontsize=8.5,
-                  borderaxespad=0.2)
-        return style.finish(fig, title, source, notes)
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+        ax.set_ylabel(style.wrap(unit, 30) if unit else "")
+        alt = f"Graphique d'évolution : {title}. " + " ; ".join(
+            f"{name} : " + ", ".join(f"{vintage_format.format(v)} {value_text(table.at[v, name], unit)}"
+                                     for v in table.index) for name in order) + "."
+        return style.finish(fig, title, source, notes, ax=ax, body_in=2.6, legend=handles, alt=alt)
 
 
 # Childcare coverage -------------------------------------------------------------------
@@ -397,6 +439,7 @@ def coverage_chart(
     before_label: str = "avant",
     unit: str = COVERAGE_UNIT,
     note: str | None = None,
+    reasons: Mapping[str, str] | None = None,
 ) -> Figure:
     """Childcare coverage rate by mode, stacked, territory vs références.
 
@@ -416,6 +459,8 @@ def coverage_chart(
         with the difference of the total.
     after_label, before_label : str
         Labels of the two bars ("après ouverture de la crèche").
+    reasons : mapping, optional
+        Why a territory's rates are missing (« non importé »…), by label.
     """
     source = style.require_source(source)
     if not isinstance(rates, pd.DataFrame) or rates.empty:
@@ -449,15 +494,26 @@ def coverage_chart(
         strong_rows = {pos, pos + 1}
     else:
         strong_rows = {rows.index(highlight)}
+    reasons = dict(reasons or {})
+    if table.isna().to_numpy().all():
+        why = " ; ".join(f"{name} : {reasons.get(name) or style.MISSING_NOTE}" for name in labels)
+        raise FigureError(f"{title} : aucun taux par mode connu ({why}).")
     notes = [note] if note else []
-    if table.isna().to_numpy().any():
-        gaps = [f"{labels[i]} ({COVERAGE_MODES[m].lower()})" for i in range(len(table)) for m in COVERAGE_MODES
-                if pd.isna(table.iat[i, list(COVERAGE_MODES).index(m)])]
+    gaps = []
+    for i, name in enumerate(labels):
+        row = table.iloc[i]
+        why = reasons.get(rows[i] if after is None else name.split(" — ")[0], "")
+        suffix = f", {why}" if why else ""
+        if row.isna().all():
+            gaps.append(f"{name} (tous les modes{suffix})")
+        elif row.isna().any():
+            gaps.append(f"{name} ({', '.join(COVERAGE_MODES[m].lower() for m in COVERAGE_MODES if pd.isna(row[m]))})")
+    if gaps:
         notes.append(f"{style.MISSING_NOTE} : {', '.join(gaps)}")
 
     with style.house_style():
-        fig = style.new_figure(height_in=2.0 + 0.55 * len(table))
-        ax = fig.add_subplot()
+        fig = style.new_figure()
+        ax = fig.add_axes([0.3, 0.2, 0.6, 0.6])
         y = np.arange(len(table))
         totals = table.sum(axis=1, min_count=1)
         span = np.nanmax(totals.to_numpy()) if totals.notna().any() else 1.0
@@ -467,36 +523,41 @@ def coverage_chart(
             present = ~np.isnan(widths)
             alpha = np.where([i in strong_rows for i in range(len(table))], 1.0, 0.55)
             for i in np.flatnonzero(present):
-                ax.barh(y[i], widths[i], left=left[i], height=0.62, color=color, alpha=alpha[i],
+                ax.barh(y[i], widths[i], left=left[i], height=ROW_BAR, color=color, alpha=alpha[i],
                         edgecolor="white", linewidth=0.8, gid=f"{labels[i]}|{mode}")
-                if widths[i] >= span * 0.07:
-                    ax.text(left[i] + widths[i] / 2, y[i], format_number(widths[i], decimals=1), ha="center",
-                            va="center", fontsize=8, color="white")
+                if widths[i] >= span * 0.16:
+                    ax.text(left[i] + widths[i] / 2, y[i], format_number(widths[i], decimals=0), ha="center",
+                            va="center", color="white", gid="valeur-mode")
             left[present] += widths[present]
         for i in range(len(table)):
             row = table.iloc[i]
             strong = i in strong_rows
             if row.isna().all():
-                ax.text(0, y[i], f" {style.MISSING_NOTE}", va="center", fontsize=9, style="italic", color=style.MUTED)
+                ax.text(0, y[i], f" n.d. ({reasons.get(labels[i]) or style.MISSING_NOTE})", va="center",
+                        style="italic", color=style.MUTED)
                 continue
             text = format_number(totals.iloc[i], decimals=1)
             if row.isna().any():
                 text = f"au moins {text}"
             if after is not None and i == max(strong_rows) and pd.notna(totals.iloc[i - 1]) and row.notna().all():
                 text += f" ({format_number(totals.iloc[i] - totals.iloc[i - 1], decimals=1, signed=True)})"
-            ax.text(left[i] + span * 0.015, y[i], text, va="center", fontsize=10 if strong else 9.5,
+            ax.text(left[i] + span * 0.015, y[i], text, va="center",
                     fontweight="bold" if strong else "normal", color=style.INK)
-        ax.set_xlim(0, span * 1.35)
-        ax.set_yticks(y, [style.wrap(lbl, style.LABEL_WIDTH) for lbl in labels])
-        for i, tick in enumerate(ax.get_yticklabels()):
-            if i in strong_rows:
-                tick.set_fontweight("bold")
-        ax.invert_yaxis()
-        ax.tick_params(axis="y", length=0)
+        ax.set_xlim(0, span * 1.05)
+        _row_labels(ax, labels, strong_rows)
         ax.spines["left"].set_visible(False)
         ax.xaxis.set_major_formatter(FrenchFormatter())
-        ax.set_xlabel(style.wrap(unit, 60))
+        ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
+        ax.set_xlabel(style.wrap_to(unit, style.WIDTH_IN - 2 * style.MARGIN_IN))
         handles = [Patch(color=c, label=lbl) for lbl, c in zip(COVERAGE_MODES.values(), COVERAGE_COLORS)]
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=8.5,
-                  handlelength=1.2, columnspacing=1.2, borderaxespad=0.3)
-        return style.finish(fig, title, source, notes)
+        described = []
+        for i, name in enumerate(labels):
+            row = table.iloc[i]
+            if row.isna().all():
+                described.append(f"{name} : n.d. ({reasons.get(name) or style.MISSING_NOTE})")
+                continue
+            modes = ", ".join(f"{COVERAGE_MODES[m]} {format_number(row[m], decimals=1)}" for m in COVERAGE_MODES)
+            total = format_number(totals.iloc[i], decimals=1)
+            described.append(f"{name} : {'au moins ' if row.isna().any() else ''}{total} ({modes})")
+        alt = f"Barres empilées : {title}, en {unit}. " + " ; ".join(described) + "."
+        return style.finish(fig, title, source, notes, ax=ax, body_in=ROW_IN * len(table), legend=handles, alt=alt)

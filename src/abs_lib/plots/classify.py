@@ -168,3 +168,76 @@ def _fisher_jenks(y: np.ndarray, k: int) -> np.ndarray:
         ends.append(j)
         j = back[c, j]
     return np.array([x[e - 1] for e in reversed(ends)])
+
+
+def rounded_breaks(values, classes: int = 5, method: str = "quantiles", unit: str | None = None) -> np.ndarray:
+    """Inner class limits rounded for display, so that legend labels never overlap.
+
+    The limits of :func:`class_bounds` are rounded to the coarsest power of ten
+    finer than half the narrowest class (and at least to the decimals shown
+    for ``unit``); limits that collapse or leave a class empty are dropped.
+    Classes are then read left-closed: ``[b(i), b(i+1))`` (see :func:`display_classes`).
+    """
+    y = _clean(values)
+    bounds = class_bounds(y, classes, method)
+    if bounds.size < 3:
+        return np.array([], dtype=float)
+    lo, hi = float(y.min()), float(y.max())
+    inner = bounds[1:-1]
+    gaps = np.diff(bounds)
+    gaps = gaps[gaps > 0]
+    finest = -min(default_decimals(max(abs(lo), abs(hi)), unit), 3)
+    step_exp = int(np.floor(np.log10(gaps.min() / 2))) if gaps.size and gaps.min() > 0 else finest
+    step_exp = max(step_exp, finest)
+    step = 10.0 ** step_exp
+    rounded = np.unique(np.round(inner / step) * step)
+    rounded = np.round(rounded, max(-step_exp, 0))
+    # every class keeps at least one value: lo < b <= hi, and no empty class between two limits
+    rounded = rounded[(rounded > lo) & (rounded <= hi)]
+    kept: list[float] = []
+    for b in rounded:
+        below = y[(y >= (kept[-1] if kept else -np.inf)) & (y < b)]
+        if below.size:
+            kept.append(float(b))
+    if kept and not (y >= kept[-1]).any():
+        kept.pop()
+    return np.array(kept, dtype=float)
+
+
+def display_classes(values: pd.Series, breaks) -> pd.Series:
+    """Class number (0 = lowest) of each value for left-closed limits ``breaks``; NaN gets <NA>."""
+    values = values.astype("float64")
+    out = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    known = values.notna()
+    out[known] = np.searchsorted(np.asarray(breaks, dtype=float), values[known].to_numpy(), side="right")
+    return out
+
+
+def display_labels(breaks, unit: str | None = None, *, single=None) -> list[str]:
+    """« moins de 1 000 », « de 1 000 à moins de 2 000 », « 2 000 ou plus » (lowest first).
+
+    With no limit (one class), the label is the range of the values given as ``single``
+    (``(lo, hi)``): « 243 » or « de 243 à 5 125 ».
+    """
+    suffix = f"{UNIT_SPACE}{unit}" if unit else ""
+    breaks = np.asarray(breaks, dtype=float)
+    if breaks.size == 0:
+        if single is None:
+            return []
+        lo, hi = single
+        decimals = default_decimals(max(abs(lo), abs(hi)), unit)
+        a, b = format_number(lo, decimals=decimals), format_number(hi, decimals=decimals)
+        return [f"{a}{suffix}" if a == b else f"de {a} à {b}{suffix}"]
+    decimals = _break_decimals(breaks)
+    text = [format_number(b, decimals=decimals) for b in breaks]
+    labels = [f"moins de {text[0]}{suffix}"]
+    labels += [f"de {text[i]} à moins de {text[i + 1]}{suffix}" for i in range(len(text) - 1)]
+    labels.append(f"{text[-1]}{suffix} ou plus")
+    return labels
+
+
+def _break_decimals(breaks: np.ndarray) -> int:
+    for decimals in range(4):
+        if np.allclose(breaks, np.round(breaks, decimals), atol=1e-9):
+            return decimals
+    return 3

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import io
 
+import numpy as np
 import pandas as pd
 
 from abs_lib.demo import FICTIONAL_NOTICE
@@ -184,17 +185,60 @@ def method_notes(portrait: Portrait, periods: Periods | None = None, focus=()) -
 
 
 class Png:
-    """A drawn figure as a PNG output (the notebook never imports pyplot, so nothing
-    else would render a matplotlib Figure); the figure is closed once rendered."""
+    """A drawn figure as a PNG output with its French alt text and display width.
 
-    def __init__(self, fig, dpi: int = 100):
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi)
-        self.data = buffer.getvalue()
+    The notebook never imports pyplot, so nothing else would render a matplotlib
+    Figure. ``_repr_png_`` returns ``(png, {"alt": …, "width": …})``: nbconvert
+    writes both on the ``<img>``. Colours are reduced to a palette (figures use
+    few) to keep pages light; the figure is closed once rendered.
+    """
+
+    def __init__(self, fig, dpi: int | None = None):
+        from abs_lib.plots.style import CSS_WIDTH
+
+        self.data = figure_png(fig, dpi)
+        self.alt = getattr(fig, "abs_alt", None) or "Figure (description non fournie)"
+        self.width = CSS_WIDTH
         fig.clear()
 
-    def _repr_png_(self) -> bytes:
-        return self.data
+    def _repr_png_(self):
+        return self.data, {"alt": self.alt, "width": self.width}
+
+
+#: Colours of a figure's palette: its most frequent ones (figures use about ten flat colours).
+PALETTE_SIZE = 40
+
+
+def figure_png(fig, dpi: int | None = None) -> bytes:
+    """The figure drawn once with Agg and written as a palette PNG, 3 to 5 times smaller.
+
+    The palette is the image's most frequent colours, exact (white, ink, class colours…);
+    rarer anti-aliasing shades take the nearest of them. (Pillow's quantizers average
+    clusters: white became #fcfcfc, light grey merged with white.)"""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    if dpi and dpi != fig.dpi:
+        fig.set_dpi(dpi)
+    from abs_lib.plots.style import house_style
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    with house_style():  # drawn with the settings it was measured with
+        canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    rgb = np.asarray(image)[..., :3]
+    packed = (rgb[..., 0].astype(np.uint32) << 16) | (rgb[..., 1].astype(np.uint32) << 8) | rgb[..., 2]
+    keys, counts = np.unique(packed, return_counts=True)
+    palette = keys[np.argsort(-counts, kind="stable")[:PALETTE_SIZE]]
+    unpack = lambda k: np.stack([(k >> 16) & 255, (k >> 8) & 255, k & 255], axis=-1).astype(np.int32)  # noqa: E731
+    colours, choices = unpack(keys), unpack(palette)
+    nearest = np.concatenate([((colours[i:i + 2048, None, :] - choices[None, :, :]) ** 2).sum(-1).argmin(1)
+                              for i in range(0, len(keys), 2048)])
+    out_image = Image.fromarray(nearest[np.searchsorted(keys, packed)].astype(np.uint8), mode="P")
+    out_image.putpalette(choices.astype(np.uint8).ravel().tolist())
+    out = io.BytesIO()
+    out_image.save(out, format="PNG", compress_level=8)  # 9 is 3 times slower for 1 % less
+    return out.getvalue()
 
 
 def figure(draw, *args, missing: str = "Figure non disponible : données absentes.", **kwargs):

@@ -54,6 +54,10 @@ class Case:
     why: str = ""
 
 
+# The PDF is printed by a Chromium-family browser (CI installs Debian's when it can).
+_BROWSER = bool(os.environ.get("ABS_CHROMIUM") or any(
+    shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")))
+
 COMMANDS: dict[str, Case] = {
     # -- Démarrer
     "make demo": Case(make="demo", output=("abs demo",)),
@@ -97,6 +101,14 @@ COMMANDS: dict[str, Case] = {
     "abs report 200000925 --study actualisation -p baseline 2016 -p local_data structures.csv": Case(
         output=("Rapport prêt", "reports/200000925/actualisation.html"),
         files={"reports/200000925/actualisation.html": "Places en structures (fichier local)"}),
+    "abs report 200000925 --study diagnostic --format html,docx,pdf": (
+        Case(output=("Rapport prêt", "version DOCX", "version PDF"),
+             files={"reports/200000925/diagnostic.docx": "", "reports/200000925/diagnostic.pdf": ""})
+        if _BROWSER else
+        Case(exit=1, output=("Export PDF impossible", "ABS_CHROMIUM", "version DOCX"),
+             files={"reports/200000925/diagnostic.docx": ""},
+             why="no Chromium-family browser on this machine: the page and the DOCX are written, the PDF "
+                 "is refused in French with what to install")),
     "abs demo": Case(output=("Rapport de démonstration (territoire fictif)",),
                      files={"reports/000000001/diagnostic.html": "fictif"}),
     # -- Explorer dans JupyterLab (the README's `abs lab 200000925` starts a server and waits: it is run

@@ -15,13 +15,13 @@ import base64
 import contextlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 
@@ -49,10 +49,10 @@ def _log(reports: Path) -> dict:
     return json.loads(latest.read_text(encoding="utf-8"))
 
 
-def _images(notebook: Path) -> list[bytes]:
-    nb = nbformat.read(notebook, as_version=4)
-    return [base64.b64decode(o["data"]["image/png"]) for c in nb.cells for o in c.get("outputs", [])
-            if "image/png" in o.get("data", {})]
+def _images(page: Path) -> list[bytes]:
+    """The PNG figures embedded in a report page (the stored notebook keeps only their descriptions)."""
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"',
+                                                    page.read_text(encoding="utf-8"))]
 
 
 @pytest.fixture(scope="module")
@@ -127,14 +127,14 @@ def test_rerun_skips_unchanged_then_force_with_new_kernels_gives_same_figures(fi
     assert _log(reports)["counts"] == {"reussi": 0, "echec": 0, "inchange": 3, "non-lance": 0}
     assert (reports / "index.html").read_text(encoding="utf-8").count("inchangé</td>") == 3
 
-    prewarmed = _images(reports / "000000002" / "diagnostic.ipynb")
+    prewarmed = _images(reports / "000000002" / "diagnostic.html")
     listing.write_text("000000002\n", encoding="utf-8")
     code, stdout = _cli(common + ["--force", "--noyaux-neufs", "--workers", "1"])
     assert code == 0, stdout
     outcome = _log(reports)["outcomes"][0]
     assert outcome["status"] == "reussi" and outcome["kernel"] == "neuf"
     assert outcome["reason"] == "régénération demandée (--force)"
-    assert prewarmed and _images(reports / "000000002" / "diagnostic.ipynb") == prewarmed
+    assert prewarmed and _images(reports / "000000002" / "diagnostic.html") == prewarmed
 
 
 # ---------------------------------------------------------------- separate scheduler and workers

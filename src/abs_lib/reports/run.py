@@ -46,8 +46,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from abs_lib.atomic import atomic_write_text
 from abs_lib.errors import ReportError
 from abs_lib.reports.execute import FAILED_SUFFIX, execute_study
+from abs_lib.reports.slim import without_images
 from abs_lib.reports.parameters import check_parameter_names, normalize_parameters, transportable
 from abs_lib.reports.studies import SET_BY_COMMAND, SET_BY_COMMAND_NOTE, Study, get_study
 from abs_lib.reports.tables import write_tables
@@ -322,6 +324,11 @@ def build_report(
         label = (provenance.get("extra") or {}).get("territoire")
         title = f"{spec.title} — {label}" if label else f"{spec.title} — territoire {code}"
         exported = export_html(nb, staging / f"{stem}.html", title=title, fictional=fictional)
+        # The page holds the figures: the stored notebook keeps the cells and a text per figure.
+        import nbformat
+
+        atomic_write_text(staging / f"{stem}.ipynb",
+                          nbformat.writes(without_images(nb, f"{stem}.html")))
         timings["export"] = time.perf_counter() - start
         documents, format_errors = _other_formats(formats, staging, stem, report_title(title, fictional), say,
                                                   timings)

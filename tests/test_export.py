@@ -191,3 +191,19 @@ def test_docx_has_word_tables_headings_figures_and_a4_french_setup(page, tmp_pat
     assert round(section.left_margin.cm, 1) == 2.0
     assert document.core_properties.language == "fr-FR"
     assert document.core_properties.title == "Diagnostic — CC de la Plaine Dijonnaise"
+
+
+def test_a_fictional_page_says_it_once_at_the_top():
+    from abs_lib.demo import FICTIONAL_NOTICE
+    from abs_lib.reports.export import render_html
+
+    notice = new_output("display_data", data={
+        "text/html": f'<p class="abs-fictif"><strong>{FICTIONAL_NOTICE}</strong></p>\n<p>CC fictive</p>',
+        "text/plain": "intro"})
+    nb = new_notebook(cells=[new_code_cell("show.intro(portrait)", outputs=[notice])])
+    page, _ = render_html(nb, title="Diagnostic — CC fictive", fictional=True)
+    soup = BeautifulSoup(page, "html.parser")
+    assert soup.find("header").find(class_="abs-banner") is not None
+    assert soup.find(class_="abs-fictif") is None and "CC fictive</p>" in page
+    real, _ = render_html(nb, title="Diagnostic — CC fictive", fictional=False)
+    assert 'class="abs-fictif"' in real   # only the banner replaces it

@@ -261,8 +261,9 @@ def indicator_figure(portrait: Portrait, indicator: str):
 
 def commune_map(portrait: Portrait, indicator: str):
     if portrait.contours is None:
-        return message("Carte non disponible : aucun contour de communes dans les données "
-                       "(`abs data fetch contours-communes` ou `abs data import communes.geojson`).")
+        return message("Carte non disponible : aucun contour de communes dans les données (téléchargez-les "
+                       "avec « abs data fetch contours-communes » ou importez un fichier de contours GeoJSON "
+                       "avec « abs data import »).")
     values, _ = tables.commune_values(portrait, indicator)
     if values.notna().sum() == 0:
         return message(f"Carte non disponible : {portrait.registry[indicator].label} absent à la commune.")

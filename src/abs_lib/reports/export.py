@@ -398,6 +398,8 @@ def render_html(nb, *, title: str, fictional: bool = False) -> tuple[str, int]:
     shown = report_title(title, fictional)
     banner = ""
     if fictional:
+        # The page's banner says it once, at the top: the notebook's own notice would repeat it.
+        body = re.sub(r'<p class="abs-fictif">.*?</p>\s*', "", body, count=1, flags=re.S)
         banner = ('<p class="abs-banner">Démonstration : ce territoire et ses données sont fictifs ; '
                   "aucun chiffre ne décrit un territoire réel.</p>\n")
     page = (

@@ -37,11 +37,12 @@ from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
+from abs_lib.config import CACHE_DIR_ENV  # the downloads' cache folder (abs_lib.sources.fetch)
+
 #: Sub-folder of the cache folder holding these results.
 FOLDER = "indicateurs"
 #: Environment variable turning the cache off (``ABS_NO_CACHE=1``): every file read and harmonised again.
 DISABLE_ENV = "ABS_NO_CACHE"
-CACHE_DIR_ENV = "ABS_CACHE_DIR"  # same variable as the downloads' cache (abs_lib.sources.fetch)
 _FORMAT = 1
 
 

@@ -145,8 +145,7 @@ def open_portrait(
     view = name_absent_members(territory_view(table, membership, place.level, place.code), OUT_OF_FILE)
     _require_population(view, place, store)
     contours_entry = _contours_entry(store)
-    contours = None if contours_entry is None else store.load(
-        contours_entry.dataset, contours_entry.vintage, contours_entry.level)
+    contours = None if contours_entry is None else store.read(contours_entry)
     return Portrait(territory=place, table=view, membership=membership, registry=registry,
                     entries=list(entries), data_dir=Path(store.root), notes=notes, contours=contours,
                     contours_entry=contours_entry)
@@ -208,7 +207,8 @@ def compute_table(membership: pd.DataFrame, inputs, registry: Registry, *, commu
     1,250 EPCI of France); default: all of them (a batch).
     """
     supra = [lv for lv in LEVELS if lv != "commune"]
-    wide = compute_indicators(membership, inputs.commune_tables, inputs.level_tables, registry=registry, levels=supra)
+    grouped = membership if territories is None else _grouping_only(membership, territories)
+    wide = compute_indicators(grouped, inputs.commune_tables, inputs.level_tables, registry=registry, levels=supra)
     if territories is not None:
         wide = _only(wide, territories)
     local = membership[membership["commune"].isin(set(map(str, communes)))]
@@ -219,6 +219,18 @@ def compute_table(membership: pd.DataFrame, inputs, registry: Registry, *, commu
 
 
 _CATEGORIES = ("territory", "level", "indicator", "label", "theme", "unit", "source", "flags")
+
+
+def _grouping_only(membership: pd.DataFrame, territories: set[tuple[str, str]]) -> pd.DataFrame:
+    """The membership where only the EPCI, départements and régions of ``territories`` group
+    communes: every commune stays (France's sums need them all), the other groups are not
+    formed, so their rows are never computed. A territory's value depends on its own
+    communes only: the kept ones are unchanged."""
+    out = membership.copy()
+    for level in ("epci", "departement", "region"):
+        wanted = {c for lv, c in territories if lv == level}
+        out[level] = out[level].where(out[level].isin(wanted), None)
+    return out
 
 
 def _only(table: pd.DataFrame, territories: set[tuple[str, str]]) -> pd.DataFrame:
@@ -259,7 +271,5 @@ def _concat(*frames: pd.DataFrame) -> pd.DataFrame:
 
 def _contours_entry(store: Store) -> StoredEntry | None:
     """The stored commune contours (latest vintage), or None when the analyst has none."""
-    vintages = store.vintages("contours-communes", "commune")
-    if not vintages:
-        return None
-    return store.entry("contours-communes", vintages[-1], "commune")
+    found = [e for e in store.entries() if e.dataset == "contours-communes" and e.level == "commune" and e.part is None]
+    return max(found, key=lambda e: e.vintage) if found else None

@@ -31,7 +31,7 @@ from abs_lib.sources.fetch import USER_AGENT, _rebase, cache_directory, fetch_da
 from abs_lib.sources.plan import FAILED, OBTAINED, FetchPlan, PlannedFile, build_plan, plan_territory
 from abs_lib.sources.store import Store
 
-OFFLINE_ENV = "ABS_OFFLINE"
+from abs_lib.config import OFFLINE_ENV  # noqa: E402 - kept here for its importers
 PROBE_TIMEOUT_SECONDS = 5.0
 _TRUE = ("1", "true", "yes", "oui", "vrai")
 

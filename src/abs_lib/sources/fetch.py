@@ -33,7 +33,7 @@ from abs_lib.sources.catalog import Catalog, Dataset, FileSpec, Vintage, load_ca
 from abs_lib.sources.readers import FileFormat, is_code_column, read_contours, read_table
 from abs_lib.sources.store import StoredEntry, Store
 
-CACHE_DIR_ENV = "ABS_CACHE_DIR"
+from abs_lib.config import CACHE_DIR_ENV  # noqa: E402 - kept here for its importers
 USER_AGENT = f"abs/{__version__} (outil d'analyse des besoins sociaux)"
 TIMEOUT_SECONDS = 120
 FETCHABLE_KINDS = ("csv", "xlsx", "xls", "parquet", "geojson")

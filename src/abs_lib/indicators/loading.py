@@ -243,6 +243,10 @@ def load_inputs(
         if found is None:
             found = _file_inputs(store, entry, used, registry, target)
             cache.write(folder, cache_key, found)
+            if found[2] != entry:  # its manifest now records its geography: the next run's key
+                annotated = [found[2] if e == entry else e for e in used]
+                cache.write(folder, cache.entry_key(store.root, annotated, target, fictional,
+                                                    registry.datasets[entry.dataset]), found)
         commune_tables, level_tables, entry, notes = found
         inputs.commune_tables.update(commune_tables)
         inputs.level_tables.update(level_tables)

@@ -61,6 +61,7 @@ PHASES = [  # (label, module, attribute path); nested phases are shown under the
     ("tableaux CSV/XLSX (save_study_tables)", "abs_lib.portrait.tables", "save_study_tables"),
     ("provenance (report_provenance)", "abs_lib.reports.provenance", "report_provenance"),
     ("lignes utilisées (contributions)", "abs_lib.reports.contributions", "contributions"),
+    ("territoire par son code (sans pandas)", "abs_lib.territories.quick", "find"),
     ("territoire (find_territory)", "abs_lib.territories", "find_territory"),
     ("texte affiché (render_text)", "abs_lib.cli.territory", "render_text"),
 ]
@@ -120,13 +121,10 @@ def _wrap(timers: Timers, label: str, original):
 
 
 def install(timers: Timers, phases=PHASES) -> None:
-    """Wrap every listed function, wherever a loaded module holds a reference to it."""
-    import importlib
-
+    """Wrap every listed function of the loaded modules, wherever a module holds a reference to it."""
     for label, module_name, attribute in phases:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
+        module = sys.modules.get(module_name)
+        if module is None:  # not imported by the command: importing it here would distort its time
             continue
         owner, name = module, attribute
         if "." in attribute:
@@ -159,9 +157,12 @@ def _command_argv(command: str, args, out: Path) -> list[str]:
 
 
 COMMAND_MODULES = {  # what each command imports besides abs_lib.cli (imported first, timed apart)
-    "territory": ["abs_lib.territories"],
-    "indicators": ["abs_lib.portrait.build", "abs_lib.portrait.tables", "abs_lib.indicators.cache"],
-    "report": ["abs_lib.reports.run", "abs_lib.reports.execute", "abs_lib.reports.export", "papermill"],
+    "territory": ["abs_lib.territories", "abs_lib.territories.quick"],
+    "indicators": ["abs_lib.portrait.build", "abs_lib.portrait.tables", "abs_lib.indicators.cache",
+                   "abs_lib.indicators.loading", "abs_lib.indicators.compute", "abs_lib.indicators.views",
+                   "abs_lib.territories.geography", "abs_lib.territories.reference", "abs_lib.sources.store"],
+    "report": ["abs_lib.reports.run", "abs_lib.reports.execute", "abs_lib.reports.export", "papermill",
+               "abs_lib.atomic"],
 }
 
 
@@ -256,8 +257,11 @@ def replay(args) -> dict:
             code = compile(ast.Module([node], []), "<cellule>", "exec")
             label = ast.get_source_segment(cell.source, node).splitlines()[0][:90]
             if label.startswith("portrait =") and not installed:
-                installed = True
+                installed = len(sys.modules)
                 install(timers)  # imports done: time the library's phases of what follows
+            elif installed and len(sys.modules) != installed:  # a cell imported more: wrap it too
+                installed = len(sys.modules)
+                install(timers)
             start = time.perf_counter()
             exec(code, namespace)  # noqa: S102
             seconds = time.perf_counter() - start

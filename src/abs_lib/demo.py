@@ -16,10 +16,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-import pooch
-
 from abs_lib.config import demo_dir
-from abs_lib.sources.importing import import_files
 from abs_lib.sources.store import Store, sha256_of
 from abs_lib.territories import Geography
 
@@ -100,6 +97,10 @@ def demo_store(root: str | Path | None = None) -> Store:
     import goes to a temporary folder renamed into place at the end: parallel
     report workers never see a half-imported store.
     """
+    import pooch  # the demo's store only: not for every study that imports this module
+
+    from abs_lib.sources.importing import import_files
+
     target = Path(root) if root else Path(pooch.os_cache("abs")) / f"demo-store-{_demo_fingerprint()}"
     store = Store(target)
     if store.entries():

@@ -154,6 +154,28 @@ def _after_failure(folder: Path, staging: Path, stem: str) -> tuple[Path | None,
     return _retire_previous(folder, stem)
 
 
+def _prepare_export_meanwhile():
+    """Import nbconvert and build the HTML exporter in a thread while the kernel computes.
+
+    This process only waits for the kernel during the execution; the second core builds the
+    exporter (seconds of imports and templates) instead of the export step doing it after.
+    A failure here is left for the export step to report.
+    """
+    import threading
+
+    def warm():
+        try:
+            from abs_lib.reports import export
+
+            getattr(export, "_exporter", lambda: None)()
+        except Exception:  # noqa: BLE001 - the export step raises it again, in French
+            pass
+
+    thread = threading.Thread(target=warm, name="abs-export-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
 def build_report(
     territory,
     study: str | Study,
@@ -242,6 +264,7 @@ def build_report(
             "où vous pouvez écrire (--reports-dir) ou corrigez ses droits.") from None
     params["tables_dir"] = str(staging)  # the notebook writes its indicator tables there
     timings: dict[str, float] = {}
+    warming = _prepare_export_meanwhile()
     try:
         start = time.perf_counter()
         say(f"1/4 Exécution du notebook « {notebook.name} » pour le territoire {code}…")
@@ -259,6 +282,7 @@ def build_report(
 
         start = time.perf_counter()
         say("2/4 Export HTML (sans code, images intégrées)…")
+        warming.join()
         label = (provenance.get("extra") or {}).get("territoire")
         title = f"{spec.title} — {label}" if label else f"{spec.title} — territoire {code}"
         exported = export_html(nb, staging / f"{stem}.html", title=title, fictional=fictional)

@@ -40,7 +40,7 @@ from pathlib import Path
 
 PHASES = [  # (label, module, attribute path); nested phases are shown under their parent
     ("géographie de référence (lecture)", "abs_lib.territories.geography", "_load"),
-    ("fichiers de référence (parquet, CSV)", "abs_lib.territories.reference", "communes"),
+    ("communes de référence d'une année (parquet)", "abs_lib.territories.reference", "communes"),
     ("table d'appartenance des communes", "abs_lib.territories.geography", "Geography.membership"),
     ("registre des indicateurs", "abs_lib.indicators.registry", "load_registry"),
     ("portrait (open_portrait)", "abs_lib.portrait.build", "open_portrait"),
@@ -51,6 +51,7 @@ PHASES = [  # (label, module, attribute path); nested phases are shown under the
     ("harmonisation géographique", "abs_lib.indicators.loading", "_on_geography"),
     ("cache des entrées : lecture", "abs_lib.indicators.cache", "read"),
     ("cache des entrées : écriture", "abs_lib.indicators.cache", "write"),
+    ("table des indicateurs (compute_table)", "abs_lib.portrait.build", "compute_table"),
     ("calcul des indicateurs", "abs_lib.indicators.compute", "compute_indicators"),
     ("vue du territoire", "abs_lib.indicators.views", "territory_view"),
     ("contours des communes", "abs_lib.portrait.build", "_contours_entry"),

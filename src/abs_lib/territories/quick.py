@@ -37,34 +37,57 @@ class CountRow(NamedTuple):
     n_communes: int
 
 
-@lru_cache(maxsize=4)
-def _communes(year: int) -> dict[str, CommuneRow] | None:
-    """Communes of ``year`` by code, or None when the file is not laid out by year."""
+@lru_cache(maxsize=1)
+def _reference_table():
+    """The commune reference file and its year column as a list (no pandas)."""
     import pyarrow.parquet as pq
 
     columns = ["year", "code", "name", "epci", "departement", "region"]
     # ParquetFile and to_pylist only: read_table (pyarrow.dataset) and to_numpy import pandas.
     table = pq.ParquetFile(reference._path(reference.COMMUNES_FILE)).read(columns=columns)
-    years = table.column("year").to_pylist()
+    return table, table.column("year").to_pylist()
+
+
+def _years() -> list[int]:
+    return sorted(set(_reference_table()[1]))
+
+
+@lru_cache(maxsize=4)
+def _year_columns(year: int) -> dict[str, list] | None:
+    """The columns of the communes of ``year`` (rows of a year are contiguous), or None."""
+    table, years = _reference_table()
     if year not in years:
         return None
-    start = years.index(year)
-    count = years.count(year)
-    if years[start + count - 1] != year or (start + count < len(years) and years[start + count] == year):
+    start, count = years.index(year), years.count(year)
+    if years[start + count - 1] != year:
         return None
     part = table.slice(start, count)
-    values = [part.column(c).to_pylist() for c in columns[1:]]
-    return {row[0]: CommuneRow(*row) for row in zip(*values)}
+    return {c: part.column(c).to_pylist() for c in ("code", "name", "epci", "departement", "region")}
+
+
+def _communes_where(year: int, level: str, code: str) -> list[CommuneRow] | None:
+    """Communes of geography ``year`` whose ``level`` code is ``code``, sorted by code."""
+    data = _year_columns(year)
+    if data is None:
+        return None
+    keys = data[level]
+    rows = [CommuneRow(data["code"][i], data["name"][i], data["epci"][i], data["departement"][i], data["region"][i])
+            for i in range(len(keys)) if keys[i] == code]
+    return sorted(rows, key=lambda r: r.code)
 
 
 @lru_cache(maxsize=16)
 def _names(name: str, year: int) -> dict[str, dict]:
     """One small CSV table of ``year`` by code; empty cells are None (as pandas reads them)."""
-    out = {}
     with open(reference._path(reference.CSV_FILES[name]), encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if int(row["year"]) == year:
-                out[row["code"]] = {k: (v if v != "" else None) for k, v in row.items()}
+        lines = handle.read().splitlines()
+    prefix = f"{year},"
+    header = next(csv.reader(lines[:1]))
+    out = {}
+    for row in csv.reader(line for line in lines[1:] if line.startswith(prefix)):
+        record = {k: (v if v != "" else None) for k, v in zip(header, row)}
+        if record.get("year") == str(year):
+            out[record["code"]] = record
     return out
 
 
@@ -131,7 +154,7 @@ def find(query, year: int | None = None, *, level: str | None = None) -> QuickTe
     """The territory a code names, or None when only the full lookup can answer (or explain)."""
     try:
         parsed = parse_code(query, normalize_level(level))
-        years = reference.available_years()
+        years = _years()
     except Exception:  # noqa: BLE001 - the full path raises the right French error
         return None
     if parsed is None:
@@ -140,17 +163,18 @@ def find(query, year: int | None = None, *, level: str | None = None) -> QuickTe
     year = years[-1] if year is None else int(year)
     if year not in years or level not in ("commune", "epci", "departement", "region"):
         return None
-    communes = _communes(year)
-    if communes is None:
-        return None
     geography = QuickGeography(year)
     if level == "commune":
-        row = communes.get(code)
-        if row is None:
+        rows = _communes_where(year, "code", code)
+        if rows is None or len(rows) != 1:
             return None
+        row = rows[0]
         return QuickTerritory("commune", code, row.name, year, (code,), (row,), epci=row.epci, geography=geography)
     named = _names(_LEVEL_TABLES[level], year).get(code)
     if named is None:
         return None
-    rows = tuple(sorted((r for r in communes.values() if getattr(r, level) == code), key=lambda r: r.code))
+    rows = _communes_where(year, level, code)
+    if rows is None:
+        return None
+    rows = tuple(rows)
     return QuickTerritory(level, code, named["name"], year, tuple(r.code for r in rows), rows, geography=geography)

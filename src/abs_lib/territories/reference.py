@@ -41,7 +41,7 @@ def available_years() -> tuple[int, ...]:
 
     # ParquetFile, not read_table: pyarrow.dataset would import pandas (`abs territory show`).
     years = pq.ParquetFile(_path(COMMUNES_FILE)).read(columns=["year"]).column("year").to_pylist()
-    return tuple(sorted({int(y) for y in years}))
+    return tuple(sorted(int(y) for y in set(years)))
 
 
 @lru_cache(maxsize=16)

@@ -15,6 +15,7 @@ import csv
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 from abs_lib.territories import reference
@@ -48,12 +49,11 @@ def _reference_table():
     return table, table.column("year").to_pylist()
 
 
-def _years() -> list[int]:
+def _years_from_file() -> list[int]:
     return sorted(set(_reference_table()[1]))
 
 
-@lru_cache(maxsize=4)
-def _year_columns(year: int) -> dict[str, list] | None:
+def _columns_from_file(year: int) -> dict[str, list] | None:
     """The columns of the communes of ``year`` (rows of a year are contiguous), or None."""
     table, years = _reference_table()
     if year not in years:
@@ -63,6 +63,86 @@ def _year_columns(year: int) -> dict[str, list] | None:
         return None
     part = table.slice(start, count)
     return {c: part.column(c).to_pylist() for c in ("code", "name", "epci", "departement", "region")}
+
+
+# -- snapshot: what one command needs of the reference files, pickled once in the user's cache ----
+
+_FORMAT = 1
+SNAPSHOT_FOLDER = "territoires"
+
+
+def _snapshot_folder() -> Path | None:
+    """``$ABS_CACHE_DIR/territoires`` or the user's cache folder (``~/.cache/abs/territoires``…)."""
+    import os
+
+    from abs_lib.config import CACHE_DIR_ENV
+
+    if os.environ.get("ABS_NO_CACHE", "") not in ("", "0"):
+        return None
+    env = os.environ.get(CACHE_DIR_ENV)
+    if env:
+        return Path(env).expanduser() / SNAPSHOT_FOLDER
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("abs")) / SNAPSHOT_FOLDER
+
+
+@lru_cache(maxsize=1)
+def _reference_key() -> str:
+    """Checksum of the reference files read here (other files, other snapshot)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{_FORMAT}".encode())
+    for name in (reference.COMMUNES_FILE, *(reference.CSV_FILES[t] for t in _LEVEL_TABLES.values())):
+        digest.update(reference._path(name).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _snapshot(name: str, build):
+    """``build()``, kept in the snapshot folder under the reference files' checksum."""
+    import os
+    import pickle
+    import tempfile
+
+    folder = _snapshot_folder()
+    path = None if folder is None else folder / f"{_reference_key()}-{name}.pickle"
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                return pickle.load(handle)  # noqa: S301 - written by abs in the user's own cache
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+            pass
+    value = build()
+    if path is not None:
+        tmp = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+            tmp = None
+        except Exception:  # noqa: BLE001 - a cache that cannot be written only costs time
+            pass
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+    return value
+
+
+@lru_cache(maxsize=1)
+def _years() -> list[int]:
+    return _snapshot("annees", _years_from_file)
+
+
+@lru_cache(maxsize=4)
+def _year_columns(year: int) -> dict[str, list] | None:
+    return _snapshot(f"communes-{year}", lambda: _columns_from_file(year))
+
+
+@lru_cache(maxsize=4)
+def _year_names(year: int) -> dict[str, dict]:
+    return _snapshot(f"noms-{year}", lambda: {t: _names(t, year) for t in _LEVEL_TABLES.values()})
 
 
 def _communes_where(year: int, level: str, code: str) -> list[CommuneRow] | None:
@@ -76,7 +156,6 @@ def _communes_where(year: int, level: str, code: str) -> list[CommuneRow] | None
     return sorted(rows, key=lambda r: r.code)
 
 
-@lru_cache(maxsize=16)
 def _names(name: str, year: int) -> dict[str, dict]:
     """One small CSV table of ``year`` by code; empty cells are None (as pandas reads them)."""
     with open(reference._path(reference.CSV_FILES[name]), encoding="utf-8", newline="") as handle:
@@ -97,16 +176,16 @@ class QuickGeography:
     fictional: bool = False
 
     def epci_name(self, code: str) -> str:
-        return (_names("epci", self.year).get(code) or {}).get("name") or code
+        return (_year_names(self.year)["epci"].get(code) or {}).get("name") or code
 
     def epci_type(self, code: str) -> str | None:
-        return (_names("epci", self.year).get(code) or {}).get("type")
+        return (_year_names(self.year)["epci"].get(code) or {}).get("type")
 
     def departement_name(self, code: str) -> str:
-        return (_names("departements", self.year).get(code) or {}).get("name") or code
+        return (_year_names(self.year)["departements"].get(code) or {}).get("name") or code
 
     def region_name(self, code: str) -> str:
-        return (_names("regions", self.year).get(code) or {}).get("name") or code
+        return (_year_names(self.year)["regions"].get(code) or {}).get("name") or code
 
 
 @dataclass(frozen=True)
@@ -170,7 +249,7 @@ def find(query, year: int | None = None, *, level: str | None = None) -> QuickTe
             return None
         row = rows[0]
         return QuickTerritory("commune", code, row.name, year, (code,), (row,), epci=row.epci, geography=geography)
-    named = _names(_LEVEL_TABLES[level], year).get(code)
+    named = _year_names(year)[_LEVEL_TABLES[level]].get(code)
     if named is None:
         return None
     rows = _communes_where(year, level, code)

@@ -156,3 +156,41 @@ def test_a_damaged_cache_file_is_ignored(store, monkeypatch, tmp_path):
     again = load_inputs(store, geography_year=latest_year())
     assert calls == ["filosofi-disp"]
     assert KEY in again.level_tables
+
+
+def test_the_computed_table_of_a_study_is_cached_and_renewed_by_a_reimport(store, shared_data, monkeypatch, tmp_path):
+    from abs_lib.indicators import Geography as MembershipIndex
+    from abs_lib.indicators import load_registry
+    from abs_lib.portrait import build
+    from abs_lib.territories import find_territory
+
+    place = find_territory("200000925")
+    membership = place.geography.membership()
+    supra = {(place.level, place.code), *MembershipIndex.from_membership(membership).references(place.level, place.code)}
+    computed = []
+    original = build.compute_table
+    monkeypatch.setattr(build, "compute_table", lambda *a, **k: computed.append(1) or original(*a, **k))
+
+    def table():
+        inputs = load_inputs(store, geography_year=place.year)
+        return build._computed_table(store, membership, inputs, load_registry(), place, supra)
+
+    first, second = table(), table()
+    assert len(computed) == 1
+    pd.testing.assert_frame_equal(first, second)
+    fresh = original(membership, load_inputs(store, geography_year=place.year), load_registry(),
+                     communes=place.communes, territories=supra)
+    pd.testing.assert_frame_equal(first, fresh)
+
+    edited = tmp_path / "edite" / FILE
+    edited.parent.mkdir()
+    lines = (shared_data / "filosofi" / FILE).read_text(encoding="utf-8-sig").splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("21005;"))  # Aiserey, in the EPCI
+    cells = lines[row].split(";")
+    cells[6] = str(int(cells[6]) + 1000)  # Q216, its median income
+    lines[row] = ";".join(cells)
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert all(r.ok for r in import_files([edited], store, replace=True))
+    third = table()
+    assert len(computed) == 2, "a re-imported file must recompute the table"
+    assert not third.equals(first)

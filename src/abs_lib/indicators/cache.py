@@ -98,6 +98,13 @@ def entry_key(root: Path, entries, geography_year: int | None, fictional: bool, 
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def table_key(input_keys, *parts) -> str:
+    """Key of a table computed from the inputs of ``input_keys`` (each already holding the code's
+    fingerprint, the file's state and the geography) and ``parts`` (territories, registry…)."""
+    state = {"inputs": sorted(input_keys), "parts": [repr(p) for p in parts], "code": code_fingerprint()}
+    return "table-" + hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
 def read(folder: Path | None, key: str):
     """The cached result of ``key``, or None (absent, unreadable, or written by another format)."""
     if folder is None:

@@ -44,6 +44,9 @@ class IndicatorInputs:
     level_tables: dict = field(default_factory=dict)
     entries: list[StoredEntry] = field(default_factory=list)
     geography_notes: list = field(default_factory=list)   # GeographyNote, one per file that changed
+    #: Cache keys of every file read (``indicators.cache``): what a computed table depends on.
+    #: Empty when the cache is off.
+    cache_keys: list = field(default_factory=list)
 
     @property
     def notes(self) -> list[str]:
@@ -245,8 +248,10 @@ def load_inputs(
             cache.write(folder, cache_key, found)
             if found[2] != entry:  # its manifest now records its geography: the next run's key
                 annotated = [found[2] if e == entry else e for e in used]
-                cache.write(folder, cache.entry_key(store.root, annotated, target, fictional,
-                                                    registry.datasets[entry.dataset]), found)
+                cache_key = cache.entry_key(store.root, annotated, target, fictional, registry.datasets[entry.dataset])
+                cache.write(folder, cache_key, found)
+        if folder is not None:
+            inputs.cache_keys.append(cache_key)
         commune_tables, level_tables, entry, notes = found
         inputs.commune_tables.update(commune_tables)
         inputs.level_tables.update(level_tables)

@@ -140,7 +140,7 @@ def open_portrait(
                 "(`abs data import FICHIER…`) ou téléchargez-les (`abs data fetch JEU`)."
             )
         supra = {(place.level, place.code), *index.references(place.level, place.code)}
-        table = compute_table(membership, inputs, registry, communes=place.communes, territories=supra)
+        table = _computed_table(store, membership, inputs, registry, place, supra)
         entries, notes = inputs.entries, inputs.geography_notes
     view = name_absent_members(territory_view(table, membership, place.level, place.code), OUT_OF_FILE)
     _require_population(view, place, store)
@@ -216,6 +216,29 @@ def compute_table(membership: pd.DataFrame, inputs, registry: Registry, *, commu
         return wide
     own = compute_indicators(local, inputs.commune_tables, inputs.level_tables, registry=registry, levels=["commune"])
     return _concat(wide, own)
+
+
+def _computed_table(store: Store, membership: pd.DataFrame, inputs, registry: Registry, place: Territory,
+                    supra: set[tuple[str, str]]) -> pd.DataFrame:
+    """``compute_table`` for one study, kept in the input cache beside the files it was computed from.
+
+    The key holds the key of every input file (its state, the geography, the code's checksum),
+    the territory, its communes and references, and the registry: any change computes it again.
+    """
+    from abs_lib.indicators import cache
+
+    folder = cache.cache_folder(store.root)
+    key = None
+    if folder is not None and inputs.cache_keys:
+        key = cache.table_key(inputs.cache_keys, place.level, place.code, place.year, sorted(place.communes),
+                              sorted(supra), registry.path, len(inputs.entries))
+        found = cache.read(folder, key)
+        if isinstance(found, pd.DataFrame):
+            return found
+    table = compute_table(membership, inputs, registry, communes=place.communes, territories=supra)
+    if key is not None:
+        cache.write(folder, key, table)
+    return table
 
 
 _CATEGORIES = ("territory", "level", "indicator", "label", "theme", "unit", "source", "flags")

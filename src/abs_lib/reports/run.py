@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from abs_lib.errors import ReportError
-from abs_lib.reports.execute import FAILED_SUFFIX, execute_study
+from abs_lib.reports.execute import FAILED_SUFFIX, execute_study, skip_unused_optional_imports
 from abs_lib.reports.parameters import check_parameter_names, normalize_parameters, transportable
 from abs_lib.reports.studies import SET_BY_COMMAND, SET_BY_COMMAND_NOTE, Study, get_study
 from abs_lib.reports.tables import write_tables
@@ -264,6 +264,7 @@ def build_report(
             "où vous pouvez écrire (--reports-dir) ou corrigez ses droits.") from None
     params["tables_dir"] = str(staging)  # the notebook writes its indicator tables there
     timings: dict[str, float] = {}
+    skip_unused_optional_imports()
     warming = _prepare_export_meanwhile()
     try:
         start = time.perf_counter()

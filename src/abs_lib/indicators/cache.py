@@ -74,7 +74,8 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _file_state(path: Path) -> list:
+def file_state(path: Path) -> list:
+    """Path, size, modification and change times, inode: a file replaced or altered changes them."""
     try:
         st = path.stat()
     except OSError:
@@ -93,7 +94,7 @@ def entry_key(root: Path, entries, geography_year: int | None, fictional: bool, 
         "geography_year": geography_year,
         "fictional": bool(fictional),
         "entries": [asdict(e) for e in entries],
-        "files": [_file_state(Path(root) / e.parquet) for e in entries],
+        "files": [file_state(Path(root) / e.parquet) for e in entries],
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
 

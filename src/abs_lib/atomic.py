@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import uuid
 from pathlib import Path
 from typing import Callable
 
@@ -97,7 +96,7 @@ def atomic_write(target: str | os.PathLike, write: Callable[[Path], object], *,
     given = Path(target)
     real = output_path(given, example=example)
     real.parent.mkdir(parents=True, exist_ok=True)
-    tmp = real.with_name(f".{real.name}.{uuid.uuid4().hex}.tmp")
+    tmp = real.with_name(f".{real.name}.{os.urandom(16).hex()}.tmp")  # as random as uuid4, without importing it
     try:
         write(tmp)
         with contextlib.suppress(OSError):  # keep the replaced file's permission bits

@@ -12,6 +12,10 @@ from importlib import resources
 from pathlib import Path
 
 DATA_DIR_ENV = "ABS_DATA_DIR"
+#: Downloads (and derived tables) cache folder; default ``<data_dir>/cache``.
+CACHE_DIR_ENV = "ABS_CACHE_DIR"
+#: Set to 1: never try the network (``abs data fetch``).
+OFFLINE_ENV = "ABS_OFFLINE"
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:

@@ -16,12 +16,12 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-import pooch
-
 from abs_lib.config import demo_dir
-from abs_lib.sources.importing import import_files
-from abs_lib.sources.store import Store, sha256_of
-from abs_lib.territories import Geography
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - pandas-based, imported where used (`abs report` checks codes only)
+    from abs_lib.sources.store import Store
+    from abs_lib.territories import Geography
 
 DEMO_NAMES = {"departement": {"00": "Département fictif (démo)"}, "region": {"00": "Région fictive (démo)"}}
 DEMO_PREFIX = "00"
@@ -65,6 +65,8 @@ def demo_territory(query):
 @lru_cache(maxsize=1)
 def demo_geography() -> Geography:
     """The fictional département's communes, EPCI, département and région."""
+    from abs_lib.territories import Geography
+
     return Geography.from_commune_table(
         demo_dir() / "geo" / "EPCI_2020.csv", year=2020, fictional=True, names=DEMO_NAMES,
         source="données de démonstration fictives",
@@ -86,6 +88,8 @@ def _demo_fingerprint() -> str:
     digest = hashlib.sha256()
     importer = sorted(Path(abs_lib.sources.__file__).parent.glob("*.py")) + sorted(
         Path(abs_lib.sources.__file__).parent.glob("*.yaml"))
+    from abs_lib.sources.store import sha256_of
+
     for path in [*demo_files(), *importer]:
         digest.update(path.name.encode())
         digest.update(sha256_of(path).encode())
@@ -100,6 +104,11 @@ def demo_store(root: str | Path | None = None) -> Store:
     import goes to a temporary folder renamed into place at the end: parallel
     report workers never see a half-imported store.
     """
+    import pooch  # the demo's store only: not for every study that imports this module
+
+    from abs_lib.sources.importing import import_files
+    from abs_lib.sources.store import Store
+
     target = Path(root) if root else Path(pooch.os_cache("abs")) / f"demo-store-{_demo_fingerprint()}"
     store = Store(target)
     if store.entries():

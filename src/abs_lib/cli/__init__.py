@@ -16,6 +16,7 @@ every error into ONE French line on stderr, without a Python traceback (unless
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
@@ -24,7 +25,6 @@ import sys
 import threading
 import traceback
 
-from abs_lib import __version__
 from abs_lib.cli import batch as batch_cmd
 from abs_lib.cli import data as data_cmd
 from abs_lib.cli import demo as demo_cmd
@@ -49,6 +49,16 @@ FOLDER_OPTIONS = (
 )
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the version is read only when asked (importlib.metadata is slow to import)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from abs_lib import __version__
+
+        print(f"abs {__version__}")  # on stdout, as argparse's "version" action does
+        parser.exit()
+
+
 def build_parser() -> FrenchArgumentParser:
     parser = FrenchArgumentParser(
         prog="abs",
@@ -58,7 +68,7 @@ def build_parser() -> FrenchArgumentParser:
             "régions) et produit indicateurs et rapports."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"abs {__version__}",
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
                         help="affiche la version et quitte")
     parser.add_argument("--debug", action="store_true",
                         help=f"en cas d'erreur, affiche aussi la trace Python complète (ou variable {DEBUG_ENV}=1)")

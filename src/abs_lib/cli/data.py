@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from abs_lib.config import DATA_DIR_ENV, data_dir
-from abs_lib.sources.importing import import_files
-from abs_lib.sources.store import Store
+
+if TYPE_CHECKING:  # pragma: no cover - imported by the commands that use them (pandas)
+    from abs_lib.sources.store import Store
 
 
 def add_data_dir_option(parser) -> None:
@@ -83,6 +85,9 @@ def register(sub) -> None:
 
 
 def run_import(args) -> int:
+    from abs_lib.sources.importing import import_files
+    from abs_lib.sources.store import Store
+
     store = Store(data_dir(args.data_dir))
     results = import_files(args.files, store, progress=True, replace=args.remplacer)
     for result in results:
@@ -117,6 +122,8 @@ def _imported(result) -> str:
 
 
 def run_list(args) -> int:
+    from abs_lib.sources.store import Store
+
     store = Store(data_dir(args.data_dir))
     if args.historique:
         return _list_history(store)
@@ -155,6 +162,8 @@ def _list_history(store: Store) -> int:
 
 
 def run_restore(args) -> int:
+    from abs_lib.sources.store import Store
+
     store = Store(data_dir(args.data_dir))
     entry = store.restore(args.dataset, args.vintage, args.level, version=args.version, part=args.partie)
     print(f"restauré {entry.label}{f' ({entry.part})' if entry.part else ''} : version {entry.version} remise en "

@@ -11,12 +11,15 @@ from __future__ import annotations
 import sys
 import warnings
 
-from abs_lib.config import data_dir
+from typing import TYPE_CHECKING
+
+from abs_lib.config import CACHE_DIR_ENV, OFFLINE_ENV, data_dir
 from abs_lib.errors import AbsError
-from abs_lib.sources.acquire import OFFLINE_ENV, OfflineError, carry_out, offline_forced, plan_for
 from abs_lib.sources.catalog import LEVELS, load_catalog
-from abs_lib.sources.fetch import CACHE_DIR_ENV, UnconfirmedSourceWarning, fetch_dataset
-from abs_lib.sources.plan import FAILED, OBTAINED, PRESENT, STUDIES, UNAVAILABLE, FetchPlan
+from abs_lib.sources.plan import FAILED, OBTAINED, PRESENT, STUDIES, UNAVAILABLE
+
+if TYPE_CHECKING:  # pragma: no cover - the fetching modules (requests, pandas) load when a fetch runs
+    from abs_lib.sources.plan import FetchPlan
 
 
 def add_fetch_parser(data_subparsers) -> None:
@@ -76,6 +79,8 @@ def _french_warning(message, category, filename, lineno, file=None, line=None) -
 
 
 def run_fetch(args) -> int:
+    from abs_lib.sources.fetch import UnconfirmedSourceWarning, fetch_dataset
+
     if args.territory:
         return run_fetch_for(args)
     if args.study or args.since is not None or args.year is not None:
@@ -98,6 +103,8 @@ def run_fetch(args) -> int:
 # ------------------------------------------------------------------ --pour TERRITOIRE
 def run_fetch_for(args) -> int:
     """``abs data fetch --pour TERRITOIRE``: plan, download, then the summary in French."""
+    from abs_lib.sources.acquire import OfflineError, carry_out, plan_for
+
     if args.dataset or args.vintage is not None or args.levels:
         raise AbsError(
             "Donnez soit un JEU (avec --vintage, --niveau), soit --pour TERRITOIRE : "
@@ -128,6 +135,8 @@ def _command(args) -> str:
 
 
 def _print_offline(plan: FetchPlan, args) -> None:
+    from abs_lib.sources.acquire import offline_forced
+
     downloads = plan.downloads()
     print(f"\nHors ligne : voici les {len(plan.to_download)} fichier(s) que cette commande téléchargerait "
           f"({len(downloads)} téléchargement(s) ; un fichier national n'est téléchargé qu'une fois) :")

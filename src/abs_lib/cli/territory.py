@@ -87,7 +87,13 @@ def _year_and_level(parser) -> None:
 
 
 def _show(args) -> int:
-    territory = territories.find_territory(args.query, args.year, level=args.level)
+    from abs_lib.territories import quick
+
+    # A code is answered from the reference files without pandas; anything else (a name, an
+    # unknown code and its suggestions) by the full lookup.
+    territory = quick.find(args.query, args.year, level=args.level)
+    if territory is None:
+        territory = territories.find_territory(args.query, args.year, level=args.level)
     if args.format == "csv":
         _write_csv(territory)
     else:
@@ -101,7 +107,7 @@ def render_text(territory) -> str:
     lines = [territory.name]
     kind = territory.level_label
     if territory.level == "epci":
-        epci_type = geography.epci["type"].get(territory.code)
+        epci_type = _epci_type(geography, territory.code)
         kind += f" ({epci_type})" if isinstance(epci_type, str) else ""
     code = (
         f"code {territory.code}"
@@ -121,23 +127,34 @@ def render_text(territory) -> str:
         lines.append(_parents_line("Région", "Régions", territory.region_counts()))
     if territory.level in ("epci", "departement"):
         lines.append("Communes membres :")
-        table = territory.communes_table()
-        lines += [f"  {code}  {name}" for code, name in zip(table["code"], table["name"])]
+        lines += [f"  {row.code}  {row.name}" for row in _rows(territory.communes_table())]
         lines.append(_communes(territory.n_communes))
     elif territory.level in ("region", "metropole", "france"):
-        deps = territory.departement_counts().sort_values("code")
+        deps = sorted(_rows(territory.departement_counts()), key=lambda r: r.code)
         lines.append(f"Départements ({len(deps)}) :")
-        lines += [f"  {r.code}  {r.name} : {_communes(r.n_communes)}" for r in deps.itertuples()]
+        lines += [f"  {r.code}  {r.name} : {_communes(r.n_communes)}" for r in deps]
         lines.append(_communes(territory.n_communes))
     return "\n".join(lines)
 
 
+def _rows(table) -> list:
+    """Rows with attributes (``row.code``…): a DataFrame's (full lookup) or a list's (quick one)."""
+    return list(table.itertuples()) if hasattr(table, "itertuples") else list(table)
+
+
+def _epci_type(geography, code: str):
+    if hasattr(geography, "epci_type"):
+        return geography.epci_type(code)
+    return geography.epci["type"].get(code)
+
+
 def _parents_line(singular: str, plural: str, counts) -> str:
     """ "Département : Côte-d'Or (21)", or all of them with their commune counts."""
+    counts = _rows(counts)
     if len(counts) == 1:
-        return f"{singular} : {counts.at[0, 'name']} ({counts.at[0, 'code']})"
+        return f"{singular} : {counts[0].name} ({counts[0].code})"
     return f"{plural} : " + " ; ".join(
-        f"{r.name} ({r.code}) : {_communes(r.n_communes)}" for r in counts.itertuples()
+        f"{r.name} ({r.code}) : {_communes(r.n_communes)}" for r in counts
     )
 
 
@@ -150,7 +167,7 @@ def _write_csv(territory) -> None:
     geography = territory.geography
     writer = csv.writer(sys.stdout, delimiter=";", lineterminator="\n")
     writer.writerow(["CODGEO", "LIBGEO", "EPCI", "LIBEPCI", "DEP", "REG"])
-    for row in table.itertuples():
+    for row in _rows(table):
         epci = row.epci if isinstance(row.epci, str) else ""
         writer.writerow(
             [

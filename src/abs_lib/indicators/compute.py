@@ -506,9 +506,13 @@ def compute_indicators(
                 out["numerator"][sl] = num
                 out["denominator"][sl] = den
                 out["source"][sl] = sources.setdefault(source, len(sources))
-                uniq, inverse = np.unique(bits, return_inverse=True)
-                ids = np.array([flag_ids.setdefault((int(b), text), len(flag_ids)) for b in uniq], np.int32)
-                out["flags"][sl] = ids[inverse.reshape(-1)]
+                first = bits[0]
+                if n == 1 or (bits == first).all():  # one territory, or one flag for all: no np.unique
+                    out["flags"][sl] = flag_ids.setdefault((int(first), text), len(flag_ids))
+                else:
+                    uniq, inverse = np.unique(bits, return_inverse=True)
+                    ids = np.array([flag_ids.setdefault((int(b), text), len(flag_ids)) for b in uniq], np.int32)
+                    out["flags"][sl] = ids[inverse.reshape(-1)]
         engine.forget_vintage_terms()
     assert pos == total
     flag_categories = [""] * len(flag_ids)

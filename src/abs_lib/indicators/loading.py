@@ -44,6 +44,9 @@ class IndicatorInputs:
     level_tables: dict = field(default_factory=dict)
     entries: list[StoredEntry] = field(default_factory=list)
     geography_notes: list = field(default_factory=list)   # GeographyNote, one per file that changed
+    #: Cache keys of every file read (``indicators.cache``): what a computed table depends on.
+    #: Empty when the cache is off.
+    cache_keys: list = field(default_factory=list)
 
     @property
     def notes(self) -> list[str]:
@@ -217,55 +220,91 @@ def load_inputs(
     ``geography_year``: the geography commune tables are put on (None: as they
     are; the fictional demo has a geography of its own and is never harmonised).
     """
+    from abs_lib.indicators import cache
+
     registry = registry or load_registry()
     known = set(registry.datasets)
     inputs = IndicatorInputs()
     entries = store.entries()
+    target = None if fictional else geography_year
+    folder = cache.cache_folder(store.root)
+    done_parts: set = set()
     for entry in entries:
         if entry.dataset not in known:
             continue
         if entry.part is not None:   # one file per measure: the parts of a vintage make one table
-            inputs.entries.append(entry)
             key = (entry.dataset, entry.vintage, entry.level)
-            if key not in inputs.level_tables:
-                parts = store.load_parts([e for e in entries if (e.dataset, e.vintage, e.level) == key])
-                inputs.level_tables[key] = _indexed(parts, _code_column(parts), entry.level)
-            continue
-        frame = store.load(entry.dataset, entry.vintage, entry.level)
-        if entry.dataset in _YEAR_ROW_DATASETS:
-            inputs.entries.append(entry)
-            level, per_year = caf_places_tables(frame)
-            for year, part in per_year.items():
-                inputs.level_tables[(entry.dataset, year, level)] = part
-            continue
-        additive = registry.datasets[entry.dataset].additive
-        code_column = _code_column(frame)
-        target = None if fictional else geography_year
-        fit = None
-        for vintage, table in _by_vintage(frame, entry.vintage).items():
-            label = f"{entry.dataset} ({entry.source_file})"
-            if entry.level == "iris":
-                if not additive:
-                    continue
-                counts = [c for c in table.columns if column_kind(entry.dataset, c, table[c].dtype) == COUNT]
-                communes = sum_iris_to_communes(table[[code_column, *counts, *_commune_columns(table)]],
-                                                iris_column=code_column,
-                                                allow_partial=entry.dataset in _PARTIAL_IRIS)
-                if target is not None and fit is None:
-                    entry, fit = geography_fit(store, entry, communes.index)
-                inputs.commune_tables[(entry.dataset, vintage)] = _on_geography(
-                    communes, fit, target, entry.dataset, label, inputs.geography_notes)
+            if key in done_parts:
+                inputs.entries.append(entry)
                 continue
-            indexed = _indexed(table, code_column, entry.level)
-            if entry.level == "commune":
-                if target is not None and fit is None:
-                    entry, fit = geography_fit(store, entry, indexed.index)
-                indexed = _on_geography(indexed, fit, target, entry.dataset, label, inputs.geography_notes)
-                if additive:
-                    inputs.commune_tables[(entry.dataset, vintage)] = indexed
-            inputs.level_tables[(entry.dataset, vintage, entry.level)] = indexed
+            done_parts.add(key)
+            used = [e for e in entries if (e.dataset, e.vintage, e.level) == key]
+        else:
+            used = [entry]
+        cache_key = cache.entry_key(store.root, used, target, fictional, registry.datasets[entry.dataset])
+        found = cache.read(folder, cache_key)
+        if found is None:
+            found = _file_inputs(store, entry, used, registry, target)
+            cache.write(folder, cache_key, found)
+            if found[2] != entry:  # its manifest now records its geography: the next run's key
+                annotated = [found[2] if e == entry else e for e in used]
+                cache_key = cache.entry_key(store.root, annotated, target, fictional, registry.datasets[entry.dataset])
+                cache.write(folder, cache_key, found)
+        if folder is not None:
+            inputs.cache_keys.append(cache_key)
+        commune_tables, level_tables, entry, notes = found
+        inputs.commune_tables.update(commune_tables)
+        inputs.level_tables.update(level_tables)
         inputs.entries.append(entry)
+        for note in notes:
+            if note not in inputs.geography_notes:
+                inputs.geography_notes.append(note)
     return inputs
+
+
+def _file_inputs(store: Store, entry: StoredEntry, used: list[StoredEntry], registry: Registry,
+                 target: int | None) -> tuple[dict, dict, StoredEntry, list]:
+    """What one stored file (or the parts of one) gives the engine: (commune tables, level
+    tables, its entry — with the geography found from its codes —, geography notes)."""
+    commune_tables: dict = {}
+    level_tables: dict = {}
+    notes: list = []
+    if entry.part is not None:
+        parts = store.load_parts(used)
+        level_tables[(entry.dataset, entry.vintage, entry.level)] = _indexed(parts, _code_column(parts), entry.level)
+        return commune_tables, level_tables, entry, notes
+    frame = store.read(entry)
+    if entry.dataset in _YEAR_ROW_DATASETS:
+        level, per_year = caf_places_tables(frame)
+        for year, part in per_year.items():
+            level_tables[(entry.dataset, year, level)] = part
+        return commune_tables, level_tables, entry, notes
+    additive = registry.datasets[entry.dataset].additive
+    code_column = _code_column(frame)
+    fit = None
+    for vintage, table in _by_vintage(frame, entry.vintage).items():
+        label = f"{entry.dataset} ({entry.source_file})"
+        if entry.level == "iris":
+            if not additive:
+                continue
+            counts = [c for c in table.columns if column_kind(entry.dataset, c, table[c].dtype) == COUNT]
+            communes = sum_iris_to_communes(table[[code_column, *counts, *_commune_columns(table)]],
+                                            iris_column=code_column,
+                                            allow_partial=entry.dataset in _PARTIAL_IRIS)
+            if target is not None and fit is None:
+                entry, fit = geography_fit(store, entry, communes.index)
+            commune_tables[(entry.dataset, vintage)] = _on_geography(
+                communes, fit, target, entry.dataset, label, notes)
+            continue
+        indexed = _indexed(table, code_column, entry.level)
+        if entry.level == "commune":
+            if target is not None and fit is None:
+                entry, fit = geography_fit(store, entry, indexed.index)
+            indexed = _on_geography(indexed, fit, target, entry.dataset, label, notes)
+            if additive:
+                commune_tables[(entry.dataset, vintage)] = indexed
+        level_tables[(entry.dataset, vintage, entry.level)] = indexed
+    return commune_tables, level_tables, entry, notes
 
 
 def _commune_columns(table: pd.DataFrame) -> list[str]:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from abs_lib.config import data_dir as resolve_data_dir
@@ -138,13 +139,13 @@ def open_portrait(
                 f"Aucune donnée utilisable dans {store.root}. Importez les fichiers officiels "
                 "(`abs data import FICHIER…`) ou téléchargez-les (`abs data fetch JEU`)."
             )
-        table = compute_table(membership, inputs, registry, communes=place.communes)
+        supra = {(place.level, place.code), *index.references(place.level, place.code)}
+        table = _computed_table(store, membership, inputs, registry, place, supra)
         entries, notes = inputs.entries, inputs.geography_notes
     view = name_absent_members(territory_view(table, membership, place.level, place.code), OUT_OF_FILE)
     _require_population(view, place, store)
     contours_entry = _contours_entry(store)
-    contours = None if contours_entry is None else store.load(
-        contours_entry.dataset, contours_entry.vintage, contours_entry.level)
+    contours = None if contours_entry is None else store.read(contours_entry)
     return Portrait(territory=place, table=view, membership=membership, registry=registry,
                     entries=list(entries), data_dir=Path(store.root), notes=notes, contours=contours,
                     contours_entry=contours_entry)
@@ -194,30 +195,104 @@ def _changed_since(codes, year: int) -> list[str]:
             for r in found.drop_duplicates("old_code").itertuples()]
 
 
-def compute_table(membership: pd.DataFrame, inputs, registry: Registry, *, communes) -> pd.DataFrame:
+def compute_table(membership: pd.DataFrame, inputs, registry: Registry, *, communes,
+                  territories: set[tuple[str, str]] | None = None) -> pd.DataFrame:
     """Indicators of every EPCI, département, région and France, and of ``communes`` only.
 
     Supra-communal sums need the whole membership (a France total over part of
     France would be wrong), but a commune's value depends on that commune alone:
     computing the ~35,000 communes of France for one study would multiply the
-    table by thirty for nothing.
+    table by thirty for nothing. ``territories``: the (level, code) pairs above the
+    commune to keep (one study needs its territory and its references, not the
+    1,250 EPCI of France); default: all of them (a batch).
     """
     supra = [lv for lv in LEVELS if lv != "commune"]
-    wide = compute_indicators(membership, inputs.commune_tables, inputs.level_tables, registry=registry, levels=supra)
+    grouped = membership if territories is None else _grouping_only(membership, territories)
+    wide = compute_indicators(grouped, inputs.commune_tables, inputs.level_tables, registry=registry, levels=supra)
+    if territories is not None:
+        wide = _only(wide, territories)
     local = membership[membership["commune"].isin(set(map(str, communes)))]
     if local.empty:
         return wide
     own = compute_indicators(local, inputs.commune_tables, inputs.level_tables, registry=registry, levels=["commune"])
-    table = pd.concat([wide, own], ignore_index=True)
-    for column in ("territory", "level", "indicator", "label", "theme", "unit", "source", "flags"):
-        if column in table.columns:
+    return _concat(wide, own)
+
+
+def _computed_table(store: Store, membership: pd.DataFrame, inputs, registry: Registry, place: Territory,
+                    supra: set[tuple[str, str]]) -> pd.DataFrame:
+    """``compute_table`` for one study, kept in the input cache beside the files it was computed from.
+
+    The key holds the key of every input file (its state, the geography, the code's checksum),
+    the territory, its communes and references, and the registry: any change computes it again.
+    """
+    from abs_lib.indicators import cache
+
+    folder = cache.cache_folder(store.root)
+    key = None
+    if folder is not None and inputs.cache_keys:
+        key = cache.table_key(inputs.cache_keys, place.level, place.code, place.year, sorted(place.communes),
+                              sorted(supra), registry.path, len(inputs.entries))
+        found = cache.read(folder, key)
+        if isinstance(found, pd.DataFrame):
+            return found
+    table = compute_table(membership, inputs, registry, communes=place.communes, territories=supra)
+    if key is not None:
+        cache.write(folder, key, table)
+    return table
+
+
+_CATEGORIES = ("territory", "level", "indicator", "label", "theme", "unit", "source", "flags")
+
+
+def _grouping_only(membership: pd.DataFrame, territories: set[tuple[str, str]]) -> pd.DataFrame:
+    """The membership where only the EPCI, départements and régions of ``territories`` group
+    communes: every commune stays (France's sums need them all), the other groups are not
+    formed, so their rows are never computed. A territory's value depends on its own
+    communes only: the kept ones are unchanged."""
+    out = membership.copy()
+    for level in ("epci", "departement", "region"):
+        wanted = {c for lv, c in territories if lv == level}
+        out[level] = out[level].where(out[level].isin(wanted), None)
+    return out
+
+
+def _only(table: pd.DataFrame, territories: set[tuple[str, str]]) -> pd.DataFrame:
+    """Rows of the (level, code) pairs in ``territories`` (categorical codes compared, no text)."""
+    keep = np.zeros(len(table), dtype=bool)
+    levels, codes = table["level"], table["territory"]
+    for level in {lv for lv, _ in territories}:
+        wanted = [c for lv, c in territories if lv == level]
+        keep |= (levels == level).to_numpy() & codes.isin(wanted).to_numpy()
+    out = table[keep].reset_index(drop=True)
+    for column in _CATEGORIES:
+        if column in out.columns and isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].cat.remove_unused_categories()
+    return out
+
+
+def _concat(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Tables of ``compute_indicators`` one after the other, text columns kept categorical.
+
+    ``pd.concat`` turns categoricals with different categories into text (seconds on
+    two million rows); their categories are united first.
+    """
+    from pandas.api.types import union_categoricals
+
+    columns = {}
+    for column in frames[0].columns:
+        parts = [f[column] for f in frames]
+        if column in _CATEGORIES and all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            columns[column] = union_categoricals([p.array for p in parts])
+        else:
+            columns[column] = pd.concat(parts, ignore_index=True)
+    table = pd.DataFrame(columns)
+    for column in _CATEGORIES:
+        if column in table.columns and not isinstance(table[column].dtype, pd.CategoricalDtype):
             table[column] = table[column].astype("category")
     return table
 
 
 def _contours_entry(store: Store) -> StoredEntry | None:
     """The stored commune contours (latest vintage), or None when the analyst has none."""
-    vintages = store.vintages("contours-communes", "commune")
-    if not vintages:
-        return None
-    return store.entry("contours-communes", vintages[-1], "commune")
+    found = [e for e in store.entries() if e.dataset == "contours-communes" and e.level == "commune" and e.part is None]
+    return max(found, key=lambda e: e.vintage) if found else None

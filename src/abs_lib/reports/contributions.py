@@ -117,6 +117,22 @@ def _study_targets(members: set[str], fit, year: int) -> set[str]:
     return targets - set(fit.uncertain if fit is not None else ())
 
 
+def _fit_of_file(root, path, data: dict, codes):
+    """``fit_geography`` of a stored file whose manifest does not record it (CAF yearly files,
+    contours), kept in the input cache under the file's manifest, state and abs's code."""
+    from abs_lib.indicators import cache
+    from abs_lib.territories.fit import GeographyFit, fit_geography
+
+    folder = cache.cache_folder(root)
+    key = cache.table_key([], "geography-fit", sorted(data.items(), key=lambda kv: kv[0]), cache.file_state(path))
+    found = cache.read(folder, key)
+    if isinstance(found, dict):
+        return GeographyFit.from_dict(found) if found else None
+    fit = fit_geography(codes.dropna().unique())
+    cache.write(folder, key, fit.to_dict() if fit is not None else {})
+    return fit
+
+
 def contributions(portrait) -> Contributions:
     """Split the files ``portrait`` was built from (its indicator tables and its contours)
     into those with rows for the territory and those without.
@@ -132,7 +148,7 @@ def contributions(portrait) -> Contributions:
     from abs_lib.indicators import Geography as MembershipIndex
     from abs_lib.indicators.inputs import iris_communes
     from abs_lib.indicators.loading import code_column_of
-    from abs_lib.territories.fit import GeographyFit, fit_geography
+    from abs_lib.territories.fit import GeographyFit
 
     place = portrait.territory
     geography = place.geography
@@ -177,7 +193,8 @@ def contributions(portrait) -> Contributions:
                         geo = geography.year
                     else:
                         found = data.get("geography")
-                        fit = GeographyFit.from_dict(found) if found else fit_geography(codes.dropna().unique())
+                        fit = GeographyFit.from_dict(found) if found else _fit_of_file(
+                            portrait.data_dir, path, data, codes)
                         targets = _study_targets(members, fit, geography.year)
                         geo, basis = (fit.year, "codes") if fit is not None else (None, None)
                 used = int(codes.isin(targets).sum())

@@ -41,6 +41,24 @@ if not any(isinstance(f, _NoKernelDeathLine) for f in _PAPERMILL_LOG.filters):
     _PAPERMILL_LOG.addFilter(_NoKernelDeathLine())
 
 
+#: Optional modules that the notebook tooling imports when installed and abs never uses.
+#: ``rfc3987_syntax`` (an IRI format checker jsonschema loads if present; nbformat imports
+#: jsonschema) compiles an Earley grammar when imported: 2 to 3 s of CPU for each ``abs report``.
+UNUSED_OPTIONAL_MODULES = ("rfc3987_syntax",)
+
+
+def skip_unused_optional_imports() -> None:
+    """Mark :data:`UNUSED_OPTIONAL_MODULES` absent in this process, before nbformat is imported.
+
+    jsonschema then leaves out the « iri » format check, which neither nbformat nor papermill
+    asks for. A module already imported is left as it is.
+    """
+    import sys
+
+    for name in UNUSED_OPTIONAL_MODULES:
+        sys.modules.setdefault(name, None)
+
+
 def running_path(output_path: str | Path) -> Path:
     """Where the notebook is written while it executes."""
     output_path = Path(output_path)
@@ -135,6 +153,7 @@ def execute_study(
         French message with the failing cell's source excerpt, the exception name
         and message, and the path of the notebook kept as ``*.echec.ipynb``.
     """
+    skip_unused_optional_imports()
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 

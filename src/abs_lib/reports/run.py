@@ -48,7 +48,7 @@ from pathlib import Path
 
 from abs_lib.atomic import atomic_write_text
 from abs_lib.errors import ReportError
-from abs_lib.reports.execute import FAILED_SUFFIX, execute_study
+from abs_lib.reports.execute import FAILED_SUFFIX, execute_study, skip_unused_optional_imports
 from abs_lib.reports.slim import without_images
 from abs_lib.reports.parameters import check_parameter_names, normalize_parameters, transportable
 from abs_lib.reports.studies import SET_BY_COMMAND, SET_BY_COMMAND_NOTE, Study, get_study
@@ -212,6 +212,28 @@ def _other_formats(formats, staging: Path, stem: str, title: str, say, timings: 
     return documents, errors
 
 
+def _prepare_export_meanwhile():
+    """Import nbconvert and build the HTML exporter in a thread while the kernel computes.
+
+    This process only waits for the kernel during the execution; the second core builds the
+    exporter (seconds of imports and templates) instead of the export step doing it after.
+    A failure here is left for the export step to report.
+    """
+    import threading
+
+    def warm():
+        try:
+            from abs_lib.reports import export
+
+            getattr(export, "_exporter", lambda: None)()
+        except Exception:  # noqa: BLE001 - the export step raises it again, in French
+            pass
+
+    thread = threading.Thread(target=warm, name="abs-export-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
 def build_report(
     territory,
     study: str | Study,
@@ -304,6 +326,8 @@ def build_report(
             "où vous pouvez écrire (--reports-dir) ou corrigez ses droits.") from None
     params["tables_dir"] = str(staging)  # the notebook writes its indicator tables there
     timings: dict[str, float] = {}
+    skip_unused_optional_imports()
+    warming = _prepare_export_meanwhile()
     try:
         start = time.perf_counter()
         say(f"1/4 Exécution du notebook « {notebook.name} » pour le territoire {code}…")
@@ -321,6 +345,7 @@ def build_report(
 
         start = time.perf_counter()
         say("2/4 Export HTML (sans code, images intégrées)…")
+        warming.join()
         label = (provenance.get("extra") or {}).get("territoire")
         title = f"{spec.title} — {label}" if label else f"{spec.title} — territoire {code}"
         exported = export_html(nb, staging / f"{stem}.html", title=title, fictional=fictional)

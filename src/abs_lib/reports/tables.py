@@ -15,8 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pragma: no cover - imported by save_tables (the `abs report` process only globs)
+    import pandas as pd
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _FILE_FORBIDDEN = re.compile(r"[^\w.-]+", re.UNICODE)
@@ -83,6 +85,8 @@ def save_tables(tables: Mapping[str, pd.DataFrame], folder: str | Path, stem: st
     Returns the written paths (empty when there is nothing to write). Object/string
     columns stay text in both formats.
     """
+    import pandas as pd
+
     folder = Path(folder)
     first_sheets = dict(first_sheets or {})
     if not tables and not first_sheets:

@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 
 import requests
 
+from abs_lib.config import OFFLINE_ENV  # defined there for the CLI's help; imported from here too
 from abs_lib.config import data_dir as resolve_data_dir
 from abs_lib.errors import AbsError, DownloadError
 from abs_lib.sources.catalog import Catalog, load_catalog
@@ -31,7 +32,6 @@ from abs_lib.sources.fetch import USER_AGENT, _rebase, cache_directory, fetch_da
 from abs_lib.sources.plan import FAILED, OBTAINED, FetchPlan, PlannedFile, build_plan, plan_territory
 from abs_lib.sources.store import Store
 
-OFFLINE_ENV = "ABS_OFFLINE"
 PROBE_TIMEOUT_SECONDS = 5.0
 _TRUE = ("1", "true", "yes", "oui", "vrai")
 

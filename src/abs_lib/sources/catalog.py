@@ -21,6 +21,9 @@ import yaml
 
 from abs_lib.errors import CatalogError, DatasetNotFoundError
 
+#: libyaml's safe loader when built (5x faster on the packaged YAML files), else the pure-Python one.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 
 LEVELS = ("iris", "commune", "epci", "departement", "region", "metropole", "france")
@@ -609,7 +612,7 @@ def read_catalog(path: str | Path, *, allow_http_hosts: tuple[str, ...] = ()) ->
     except OSError as error:
         raise CatalogError(f"Catalogue des sources illisible : {path} ({error}).") from error
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - the C SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark else ""

@@ -26,6 +26,7 @@ import pooch
 import requests
 
 from abs_lib import __version__
+from abs_lib.config import CACHE_DIR_ENV  # defined there for the CLI's help; imported from here too
 from abs_lib.config import data_dir as resolve_data_dir
 from abs_lib.errors import DatasetNotFoundError, DownloadError, SourceFileError
 from abs_lib.sources import fd_logement
@@ -33,7 +34,6 @@ from abs_lib.sources.catalog import Catalog, Dataset, FileSpec, Vintage, load_ca
 from abs_lib.sources.readers import FileFormat, is_code_column, read_contours, read_table
 from abs_lib.sources.store import StoredEntry, Store
 
-CACHE_DIR_ENV = "ABS_CACHE_DIR"
 USER_AGENT = f"abs/{__version__} (outil d'analyse des besoins sociaux)"
 TIMEOUT_SECONDS = 120
 FETCHABLE_KINDS = ("csv", "xlsx", "xls", "parquet", "geojson")

@@ -30,7 +30,6 @@ from typing import Iterable
 
 from abs_lib.errors import AbsError
 from abs_lib.sources.catalog import Catalog, Dataset, FileSpec, Vintage
-from abs_lib.sources.fetch import FETCHABLE_KINDS
 
 STUDIES = ("diagnostic", "actualisation")
 
@@ -213,6 +212,8 @@ def _why_not(dataset: Dataset, edition: Vintage, spec: FileSpec) -> str | None:
     if not spec.confirmed:
         return (f"adresse non confirmée ({spec.url}){_note(spec.note)} ; pour l'essayer quand même : {hint}, "
                 "puis vérifiez le fichier")
+    from abs_lib.sources.fetch import FETCHABLE_KINDS  # fetch imports pandas, requests: not for `abs --help`
+
     if spec.archive == "7z" or spec.kind not in FETCHABLE_KINDS:
         return f"format que `abs data fetch` ne sait pas ouvrir (archive 7z ou cartographique : {spec.url})"
     return None

@@ -16,6 +16,8 @@ The offline demo builds its fictional geography with
 
 from __future__ import annotations
 
+import importlib
+
 from abs_lib.errors import UsageError
 from abs_lib.territories.codes import (
     LEVEL_LABELS,
@@ -24,14 +26,26 @@ from abs_lib.territories.codes import (
     normalize_level,
     parse_code,
 )
-from abs_lib.territories.geography import Geography, available_years, latest_year, load_geography
-from abs_lib.territories.history import Harmonised, commune_changes, follow_code, harmonise
-from abs_lib.territories.territory import Territory
+
+# Read on first use (PEP 562): `abs territory show` answers a code without importing pandas.
+_LAZY = {
+    "Geography": "geography", "available_years": "geography", "latest_year": "geography",
+    "load_geography": "geography", "Harmonised": "history", "commune_changes": "history",
+    "follow_code": "history", "harmonise": "history", "Territory": "territory",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"abs_lib.territories.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'abs_lib.territories' has no attribute {name!r}")
 
 
 def find_territory(
-    query, year: int | None = None, *, level: str | None = None, geography: Geography | None = None
-) -> Territory:
+    query, year: int | None = None, *, level: str | None = None, geography: "Geography | None" = None
+) -> "Territory":
     """A territory by code or by name.
 
     ``query``: a code (``21231``, ``"2A004"``, ``200000925``, ``"DEP-21"``,
@@ -45,6 +59,8 @@ def find_territory(
     Raises :class:`~abs_lib.errors.TerritoryNotFoundError` (with suggestions) or
     :class:`~abs_lib.errors.AmbiguousTerritoryError` (homonyms).
     """
+    from abs_lib.territories.geography import load_geography
+
     geography = geography or load_geography(year)
     return geography.find(query, level=level)
 
@@ -55,9 +71,11 @@ def search_territories(
     *,
     level: str | None = None,
     limit: int = 10,
-    geography: Geography | None = None,
-) -> list[Territory]:
+    geography: "Geography | None" = None,
+) -> "list[Territory]":
     """The territories whose names are closest to ``text``, best first (``limit`` ≥ 1 of them)."""
+    from abs_lib.territories.geography import load_geography
+
     if int(limit) < 1:
         raise UsageError(f"Nombre de résultats invalide ({limit}) : demandez-en 1 ou plus.")
     geography = geography or load_geography(year)

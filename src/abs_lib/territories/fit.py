@@ -41,7 +41,7 @@ def commune_codes(year: int) -> frozenset[str]:
     years = reference.available_years()
     year = int(year)
     if year in years:
-        return frozenset(reference.communes(year)["code"].astype(str))
+        return reference.commune_codes_by_year()[year]
     first = years[0]
     oldest = int(reference.table("changes")["year"].min()) - 1
     if year < oldest or year > years[-1]:
@@ -58,10 +58,29 @@ def commune_codes(year: int) -> frozenset[str]:
 
 @lru_cache(maxsize=None)
 def _by_departement(year: int) -> dict[str, frozenset[str]]:
-    groups: dict[str, set[str]] = {}
-    for code in commune_codes(year):
-        groups.setdefault(_departement(code), set()).add(code)
-    return {dep: frozenset(codes) for dep, codes in groups.items()}
+    """Commune codes of geography ``year`` by département.
+
+    Grouped once for the latest year; an earlier year is the next one with only the
+    départements whose list changed redone (a few per year instead of 35,000 codes).
+    """
+    year = int(year)
+    latest = reference.available_years()[-1]
+    if year >= latest:
+        groups: dict[str, set[str]] = {}
+        for code in commune_codes(year):
+            groups.setdefault(_departement(code), set()).add(code)
+        return {dep: frozenset(codes) for dep, codes in groups.items()}
+    after = _by_departement(year + 1)
+    now, then = commune_codes(year), commune_codes(year + 1)
+    gone, new = then - now, now - then
+    out = dict(after)
+    for dep in {_departement(c) for c in gone | new}:
+        codes = (after.get(dep, frozenset()) - gone) | {c for c in new if _departement(c) == dep}
+        if codes:
+            out[dep] = frozenset(codes)
+        else:
+            out.pop(dep, None)
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -74,6 +74,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
 def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
     """Read back a CSV written by :func:`write_csv` (texts stay texts)."""
+    import pandas as pd
+
     return pd.read_csv(path, encoding=CSV_ENCODING, sep=CSV_SEPARATOR, decimal=CSV_DECIMAL, **kwargs)
 
 
@@ -112,6 +114,8 @@ def trim_indicator_rows(table: pd.DataFrame) -> pd.DataFrame:
     file was found (secret, outside the file's communes, variable absent…), else the
     latest vintage looked for (« non importé »). Identical rows are written once.
     """
+    import pandas as pd
+
     from abs_lib.indicators.compute import NO_VARIABLE
 
     key = ["level", "territory", "indicator"]
@@ -173,6 +177,8 @@ def data_dictionary(columns: list[str], registry, indicators) -> pd.DataFrame:
 
     ``columns``: the French headers present; ``indicators``: ids present.
     """
+    import pandas as pd
+
     meanings = {french: meaning for french, meaning in INDICATOR_COLUMNS.values()}
     records = [{"type": "colonne", "nom": column, "définition": meanings.get(column, "")} for column in columns]
     present = set(indicators)

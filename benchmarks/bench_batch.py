@@ -88,12 +88,48 @@ def batch(territories, notebook: Path, out: Path, year: int | None) -> tuple[flo
     return seconds, log
 
 
+def cell_profile(reports: Path, log: dict) -> None:
+    """Mean seconds per code cell (papermill's ``duration`` in the executed notebooks) and per step."""
+    import statistics
+
+    import nbformat
+
+    per_cell: dict[int, list[float]] = {}
+    heads: dict[int, str] = {}
+    for path in sorted(reports.glob("*/*.ipynb")):
+        if path.name.endswith((".echec.ipynb", ".ancien.ipynb")):
+            continue
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+            if cell.cell_type != "code" or duration is None:
+                continue
+            per_cell.setdefault(index, []).append(duration)
+            lines = [line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")]
+            heads[index] = (lines[-1] if "injected" not in str(cell.metadata.get("tags")) else "(paramètres injectés)")[:70]
+    if not per_cell:
+        return
+    total = sum(statistics.mean(v) for v in per_cell.values())
+    print("Durée moyenne des cellules (papermill), en s par rapport :")
+    for index, values in per_cell.items():
+        mean = statistics.mean(values)
+        print(f"  cellule {index:2d} {mean:6.2f} s ({mean / total:4.0%})  {heads[index]}")
+    made = [o for o in log["outcomes"] if o["status"] == "reussi"]
+    steps = {k: statistics.mean(o["timings"].get(k, 0.0) for o in made) for k in ("execution", "export", "tables")}
+    per_report = statistics.mean(o["seconds"] for o in made)
+    print(f"  total des cellules {total:.2f} s ; exécution (noyau compris) {steps['execution']:.2f} s ; "
+          f"export HTML {steps['export']:.2f} s ; tableaux {steps['tables']:.2f} s ; reste (noyau, "
+          f"provenance, publication) {per_report - total - steps['export'] - steps['tables']:.2f} s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--territories", type=int, default=20, help="nombre de territoires de la démo (20 à 40)")
     parser.add_argument("--notebook", type=Path, default=None, help="notebook d'étude (défaut : diagnostic)")
     parser.add_argument("--year", type=int, default=None, help="paramètre year du notebook")
     parser.add_argument("--skip-naive", action="store_true", help="ne mesure que abs batch")
+    parser.add_argument("--cellules", dest="cells", action="store_true",
+                        help="affiche aussi la durée moyenne de chaque cellule et de chaque étape")
     args = parser.parse_args()
 
     notebook = args.notebook or (REPO / "notebooks" / "diagnostic.ipynb")
@@ -122,6 +158,8 @@ def main() -> int:
                                                                if w.get("peak_pss") else "")
                           for w in log["workers"].values())
         print(f"Mémoire maximale par worker, noyaux compris (RSS) : {peaks}")
+        if args.cells:
+            cell_profile(work / "lot", log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -7,6 +7,7 @@ test_batch_dask.py.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -245,6 +246,27 @@ def test_fork_server_preloads_what_the_notebook_imports():
     modules = notebook_imports(FIXTURE)
     for name in ("geopandas", "matplotlib.pyplot", "pandas", "abs_lib.reports.provenance"):
         assert name in modules
+
+
+def test_fork_server_learns_the_modules_its_kernels_imported(tmp_path):
+    """A kernel's exit list makes the server import what it lacks, never the debugger's modules."""
+    import sys
+
+    from abs_lib.batch import forkkernel
+
+    fresh = next(m for m in ("pickletools", "tabnanny", "mailbox", "netrc", "sndhdr", "xdrlib") if m not in sys.modules)
+    socket_path = str(tmp_path / "noyaux.sock")
+    listing = tmp_path / forkkernel.MODULES_FILE.format(pid=4242)
+    listing.write_text("\n".join(["json", fresh, "pydevd_fictif", "abs_module_inexistant"]), encoding="utf-8")
+    learned = forkkernel.learn(socket_path, 4242)
+    assert learned == [fresh]
+    assert fresh in sys.modules and "pydevd_fictif" not in sys.modules
+    assert not listing.exists()
+    assert forkkernel.learn(socket_path, 4242) == []  # no list (a killed kernel): nothing to learn
+
+    forkkernel._write_modules(socket_path)  # what a kernel writes when it exits
+    written = (tmp_path / forkkernel.MODULES_FILE.format(pid=os.getpid())).read_text(encoding="utf-8").split()
+    assert "abs_lib.batch.forkkernel" in written and fresh in written
 
 
 def test_batch_cli_needs_exactly_one_selection(capsys):

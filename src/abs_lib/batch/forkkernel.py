@@ -38,6 +38,15 @@ READY = "pret"
 FOLDER_PREFIX = "abs-noyaux-"
 # What every kernel imports while it starts (the debugger alone is ~0.06 s of a kernel's start).
 BASE_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython")
+# What abs's studies import inside their functions (maps, XLSX tables, parquet reads): a
+# notebook's ``import`` lines do not show them, each kernel would import them again.
+LIBRARY_MODULES = ("geopandas", "shapely.geometry", "pyproj", "openpyxl", "pyarrow.parquet", "matplotlib.pyplot",
+                   "pandas.io.formats.style", "PIL.PngImagePlugin")
+# Modules a kernel imported that the server learns (imports for the next kernels) after it
+# exits; never the debugger's internals nor the kernel's own entry points.
+_NOT_LEARNED = ("__main__", "__mp_main__", "ipykernel_launcher", "pydevd", "_pydev", "_pydevd", "debugpy",
+                "_cython_")
+MODULES_FILE = "modules-{pid}.txt"
 
 
 def notebook_imports(path) -> list[str]:
@@ -79,7 +88,8 @@ def preload(modules) -> list[str]:
         os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     done = []
     try:
-        for name in (*BASE_MODULES, *modules):
+        library = LIBRARY_MODULES if any(str(m).split(".")[0] == "abs_lib" for m in modules) else ()
+        for name in (*BASE_MODULES, *modules, *library):
             try:
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - e.g. a module of the notebook that is missing here
@@ -95,6 +105,44 @@ def preload(modules) -> list[str]:
     finally:
         if quiet:
             os.environ.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)
+    return done
+
+
+def _write_modules(socket_path: str) -> None:
+    """In a kernel that is exiting: list the modules it imported, for the server to learn."""
+    try:
+        target = os.path.join(os.path.dirname(socket_path), MODULES_FILE.format(pid=os.getpid()))
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(sorted(sys.modules)))
+    except Exception:  # noqa: BLE001 - only a missed speed-up
+        pass
+
+
+def learn(socket_path: str, pid: int) -> list[str]:
+    """Import the modules kernel ``pid`` imported and this server lacks; return those imported.
+
+    Why: a study imports modules inside its functions (maps, XLSX…) that no ``import``
+    line of the notebook shows; the first report of a worker pays for them, the next
+    ones start with them already imported (forked).
+    """
+    target = os.path.join(os.path.dirname(socket_path), MODULES_FILE.format(pid=pid))
+    try:
+        with open(target, encoding="utf-8") as handle:
+            names = handle.read().split()
+        os.unlink(target)
+    except OSError:
+        return []
+    done = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in names:
+            if name in sys.modules or name.startswith(_NOT_LEARNED) or name.split(".")[0] in _NOT_LEARNED:
+                continue
+            try:
+                importlib.import_module(name)
+            except BaseException:  # noqa: BLE001 - e.g. a module that only imports inside a kernel
+                continue
+            done.append(name)
     return done
 
 
@@ -200,6 +248,7 @@ def serve(path: str, modules) -> None:
                             traceback.print_exc()
                         finally:
                             try:
+                                _write_modules(path)
                                 atexit._run_exitfuncs()
                                 sys.stdout.flush()
                                 sys.stderr.flush()
@@ -239,6 +288,9 @@ def serve(path: str, modules) -> None:
                     break
                 if pid == 0:
                     break
+                if learn(path, pid):
+                    gc.collect()
+                    gc.freeze()
                 conn = kernels.pop(pid, None)
                 if conn is not None:
                     _send(conn, {"exit": _exit_status(status)})

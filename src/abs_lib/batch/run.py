@@ -238,25 +238,72 @@ def run_batch(
 
     hook = resolve_prepare_hook(spec.name, prepare)
     paths = [str(data_source), str(notebook), str(reports_path)]
+    preload = None
+    if prewarm:
+        from abs_lib.batch.forkkernel import notebook_imports
+
+        preload = notebook_imports(notebook)
     with contextlib.ExitStack() as stack:
-        client = None
-        if scheduler:  # before the preparation (minutes for all EPCIs): an unusable cluster fails fast
+        client = warming = None
+        if scheduler or _surely_work(territories, reports_path, spec.name, force):
+            # Before the preparation: an unusable cluster fails fast, and the workers start and
+            # pre-warm their kernels (seconds) while the driver computes the shared indicators.
+            # A rerun whose reports may all be unchanged starts its local cluster only if needed.
             from abs_lib.batch.cluster import dask_client, scheduler_address
 
-            scheduler = scheduler_address(scheduler)
-            say(f"Connexion à l'ordonnanceur Dask {scheduler}…")
+            if scheduler:
+                scheduler = scheduler_address(scheduler)
+                say(f"Connexion à l'ordonnanceur Dask {scheduler}…")
             client = stack.enter_context(dask_client(scheduler, workers=workers))
             _check_workers(client, paths)
+            warming = stack.enter_context(_warm_up_workers(client, preload, shared=bool(scheduler)))
         return _prepare_and_run(
             territories, spec, hook, client, paths, year=year, data_path=data_path, data_source=data_source,
             reports_path=reports_path, params=params, scheduler=scheduler, workers=workers, force=force,
-            progress=progress, timeout=timeout, prewarm=prewarm, description=description, say=say,
-            started=started, started_at=started_at, fictional=fictional, notebook=notebook)
+            progress=progress, timeout=timeout, preload=preload, warming=warming, description=description,
+            say=say, started=started, started_at=started_at, fictional=fictional, notebook=notebook)
+
+
+def _surely_work(territories, reports_path: Path, stem: str, force: bool) -> bool:
+    """True when some report will be produced whatever the preparation gives (forced, or never published)."""
+    return force or any(not (reports_path / t.code / f"{stem}.provenance.json").is_file() for t in territories)
+
+
+@contextlib.contextmanager
+def _warm_up_workers(client, preload, *, shared: bool):
+    """Register the workers' warm-up (``worker.WarmUp``) in a thread; yield that thread.
+
+    The warm-up imports papermill/nbconvert and starts each worker's kernel fork server;
+    it runs while the driver prepares. On a shared cluster the fork servers are stopped
+    at the end, their memory given back.
+    """
+    import threading
+
+    from abs_lib.batch.worker import WarmUp
+
+    failure: list[BaseException] = []
+
+    def register():
+        try:
+            client.register_plugin(WarmUp(preload), name=WarmUp.name)
+        except BaseException as error:  # noqa: BLE001 - raised again where the reports start
+            failure.append(error)
+
+    thread = threading.Thread(target=register, name="abs-echauffement", daemon=True)
+    thread.failure = failure
+    thread.start()
+    try:
+        yield thread
+    finally:
+        if shared:
+            thread.join(60)
+            with contextlib.suppress(Exception):
+                client.unregister_worker_plugin(WarmUp.name)
 
 
 def _prepare_and_run(territories, spec, hook, client, paths, *, year, data_path, data_source, reports_path,
-                     params, scheduler, workers, force, progress, timeout, prewarm, description, say, started,
-                     started_at, fictional, notebook) -> BatchResult:
+                     params, scheduler, workers, force, progress, timeout, preload, warming, description, say,
+                     started, started_at, fictional, notebook) -> BatchResult:
     """The prepare hook, the plan, the reports on Dask (``client``, or a local cluster), the index."""
     from abs_lib.reports.parameters import check_parameter_names
 
@@ -281,18 +328,13 @@ def _prepare_and_run(territories, spec, hook, client, paths, *, year, data_path,
         "started_at": started_at, "year": year, "data_dir": str(data_path) if data_path else None,
         "data_checksummed": str(data_source), "reports_dir": str(reports_path),
         "parameters": params, "scheduler": scheduler or "LocalCluster", "force": force,
-        "prepare": getattr(hook, "__name__", None) if hook else None, "prewarm": prewarm,
+        "prepare": getattr(hook, "__name__", None) if hook else None, "prewarm": preload is not None,
     }
-    preload = None
-    if prewarm:
-        from abs_lib.batch.forkkernel import notebook_imports
-
-        preload = notebook_imports(notebook)
     state = {"submitted": False}
     try:
         if tasks:
-            _run_on_dask(tasks, outcomes, worker_peaks, state, preload, client=client, scheduler=scheduler,
-                         workers=workers, paths=paths, progress=progress, say=say)
+            _run_on_dask(tasks, outcomes, worker_peaks, state, preload, client=client, warming=warming,
+                         scheduler=scheduler, workers=workers, paths=paths, progress=progress, say=say)
     except BaseException:
         if state["submitted"]:  # interrupted mid-batch: still list what was done
             if not scheduler:  # the local workers are gone: nothing uses their staging folders any more
@@ -346,36 +388,32 @@ def _remove_staging(reports_path: Path, stem: str, tasks, outcomes) -> None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def _run_on_dask(tasks, outcomes, worker_peaks, state, preload, *, client=None, scheduler, workers, paths,
-                 progress, say) -> None:
-    """Run ``tasks`` on ``client`` (already checked), else on a new local cluster."""
+def _run_on_dask(tasks, outcomes, worker_peaks, state, preload, *, client=None, warming=None, scheduler, workers,
+                 paths, progress, say) -> None:
+    """Run ``tasks`` on ``client`` (already checked and warming up), else on a new local cluster."""
     from abs_lib.batch.cluster import dask_client
 
     if client is not None:
-        _run_with_client(client, _check_workers(client, paths), tasks, outcomes, worker_peaks, state, preload,
+        _run_with_client(client, _check_workers(client, paths), tasks, outcomes, worker_peaks, state, warming,
                          scheduler=scheduler, progress=progress, say=say)
         return
     with dask_client(scheduler, workers=workers) as local:
         n_workers = _check_workers(local, paths)
-        _run_with_client(local, n_workers, tasks, outcomes, worker_peaks, state, preload, scheduler=scheduler,
-                         progress=progress, say=say)
+        with _warm_up_workers(local, preload, shared=False) as warming:
+            _run_with_client(local, n_workers, tasks, outcomes, worker_peaks, state, warming,
+                             scheduler=scheduler, progress=progress, say=say)
 
 
-def _run_with_client(client, n_workers, tasks, outcomes, worker_peaks, state, preload, *, scheduler, progress,
+def _run_with_client(client, n_workers, tasks, outcomes, worker_peaks, state, warming, *, scheduler, progress,
                      say) -> None:
-    from abs_lib.batch.worker import WarmUp
-
     token = uuid.uuid4().hex[:8]  # two batches on one shared cluster never share a task key
-    client.register_plugin(WarmUp(preload), name=WarmUp.name)
-    try:
-        say(f"{len(tasks)} rapport(s) sur {n_workers} processus de calcul "
-            f"({'ordonnanceur ' + scheduler if scheduler else 'cluster local'}).")
-        state["submitted"] = True
-        _submit_and_collect(client, tasks, outcomes, worker_peaks, token, progress)
-    finally:
-        if scheduler:  # a shared cluster: stop our fork servers, give their memory back
-            with contextlib.suppress(Exception):
-                client.unregister_worker_plugin(WarmUp.name)
+    warming.join()
+    if warming.failure:
+        raise warming.failure[0]
+    say(f"{len(tasks)} rapport(s) sur {n_workers} processus de calcul "
+        f"({'ordonnanceur ' + scheduler if scheduler else 'cluster local'}).")
+    state["submitted"] = True
+    _submit_and_collect(client, tasks, outcomes, worker_peaks, token, progress)
 
 
 def _submit_and_collect(client, tasks, outcomes, worker_peaks, token, progress) -> None:

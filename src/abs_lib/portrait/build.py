@@ -47,7 +47,9 @@ class Portrait:
 
     @property
     def fictional(self) -> bool:
-        return bool(self.territory.fictional)
+        """A fictional territory (the demo), or any table it was computed from marked fictional
+        (e.g. the benchmarks' synthetic France store): the report then says its data are invented."""
+        return bool(self.territory.fictional) or any(getattr(e, "fictional", False) for e in self.entries)
 
     @property
     def level(self) -> str:

@@ -24,6 +24,11 @@ from abs_lib.sources.store import Store
 from abs_lib.territories import load_geography
 
 SHARED_FILE = "indicateurs.parquet"
+#: Rows per parquet row group. The table is sorted by territory and each report reads only its
+#: own rows (``open_portrait`` filters on ``territory``): with small groups the reader skips the
+#: others from their statistics. One group per million rows (the default) made every report of a
+#: France-wide batch decode the whole table: 1.2 s and ~340 MiB per report, against 0.04 s.
+ROW_GROUP_ROWS = 20_000
 
 
 def notes_path(table_path: str | Path) -> Path:
@@ -33,7 +38,7 @@ def notes_path(table_path: str | Path) -> Path:
 def _write_if_changed(frame: pd.DataFrame, target: Path) -> None:
     """Write atomically, and leave an identical file untouched (reruns then skip every report)."""
     buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
+    frame.to_parquet(buffer, index=False, row_group_size=ROW_GROUP_ROWS)
     data = buffer.getvalue()
     if not target.exists() or target.read_bytes() != data:
         atomic_write_bytes(target, data)

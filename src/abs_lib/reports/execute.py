@@ -187,6 +187,8 @@ def execute_study(
                 # The output is written once at the end: saving it after every cell rewrote
                 # the whole notebook (figures included) dozens of times per report.
                 request_save_on_cell_execute=False,
+                # Its outputs are collected: the kernel has nothing left to save, stop it at once.
+                shutdown_kernel="immediate",
                 **engine_kwargs,
             )
             break

@@ -113,6 +113,18 @@ def class_colors(n_classes: int, cmap: str = style.SEQUENTIAL_CMAP) -> list[tupl
     return [colormap(x) for x in np.linspace(0.12, 0.9, n_classes)]
 
 
+
+def _finish_legend(handles: list, data, outline_label: str, unit: str | None, legend_title: str | None):
+    """Add the hatched « missing » entry (when a commune lacks a value) and the outline to
+    ``handles``; return the legend's title (the unit unless the labels already carry it)."""
+    if data.missing.any():
+        handles.append(Patch(facecolor=style.MISSING_FACE, edgecolor=MISSING_EDGE, hatch=style.MISSING_HATCH,
+                             label=style.MISSING_LEGEND))
+    handles.append(Line2D([], [], color=style.INK, linewidth=OUTLINE_WIDTH, label=outline_label))
+    if legend_title is None:
+        legend_title = unit if unit and unit not in SHORT_MAP_UNITS else None
+    return legend_title
+
 def commune_choropleth(
     contours: gpd.GeoDataFrame,
     values: pd.Series,
@@ -187,12 +199,7 @@ def commune_choropleth(
         _draw_outline(ax, data, outline, contours.crs)
         key = _write_labels(ax, data, labels)
         handles = [Patch(facecolor=c, edgecolor="white", label=lbl) for c, lbl in zip(colors, labels_text)][::-1]
-        if data.missing.any():
-            handles.append(Patch(facecolor=style.MISSING_FACE, edgecolor=MISSING_EDGE, hatch=style.MISSING_HATCH,
-                                 label=style.MISSING_LEGEND))
-        handles.append(Line2D([], [], color=style.INK, linewidth=OUTLINE_WIDTH, label=outline_label))
-        if legend_title is None:
-            legend_title = unit if unit and unit not in SHORT_MAP_UNITS else None
+        legend_title = _finish_legend(handles, data, outline_label, unit, legend_title)
         return style.finish(fig, title, source, notes, ax=ax, aspect=data.aspect, legend=handles,
                             legend_title=legend_title, key=key, decorations=False, alt=alt)
 
@@ -252,12 +259,7 @@ def commune_symbols(
         handles = [Line2D([], [], linestyle="none", marker="o", markersize=float(np.sqrt(area(r))),
                           markerfacecolor=SYMBOL_FACE, markeredgecolor="white", alpha=0.8,
                           label=format_number(r, short)) for r in refs]
-        if data.missing.any():
-            handles.append(Patch(facecolor=style.MISSING_FACE, edgecolor=MISSING_EDGE, hatch=style.MISSING_HATCH,
-                                 label=style.MISSING_LEGEND))
-        handles.append(Line2D([], [], color=style.INK, linewidth=OUTLINE_WIDTH, label=outline_label))
-        if legend_title is None:
-            legend_title = unit if unit and unit not in SHORT_MAP_UNITS else None
+        legend_title = _finish_legend(handles, data, outline_label, unit, legend_title)
         return style.finish(fig, title, source, notes, ax=ax, aspect=data.aspect, legend=handles,
                             legend_title=legend_title, key=key, decorations=False, alt=alt,
                             legend_kw={"handleheight": (SYMBOL_MAX_PT + 14) / style.FONT,

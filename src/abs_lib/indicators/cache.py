@@ -32,7 +32,6 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
@@ -123,16 +122,10 @@ def write(folder: Path | None, key: str, value) -> None:
     """Store ``value`` under ``key`` atomically; a folder that cannot be written is not an error."""
     if folder is None:
         return
-    tmp = None
+    from abs_lib.atomic import atomic_write
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
-        with os.fdopen(handle, "wb") as out:
-            pickle.dump((key, value), out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"{key}.pickle")
-        tmp = None
+        atomic_write(folder / f"{key}.pickle",
+                     lambda tmp: tmp.write_bytes(pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)))
     except Exception:  # noqa: BLE001 - a cache that cannot be written only costs time
         return
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)

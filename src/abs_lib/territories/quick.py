@@ -114,19 +114,12 @@ def _snapshot(name: str, build):
             pass
     value = build()
     if path is not None:
-        tmp = None
+        from abs_lib.atomic import atomic_write
+
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-            tmp = None
+            atomic_write(path, lambda tmp: tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
         except Exception:  # noqa: BLE001 - a cache that cannot be written only costs time
             pass
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
     return value
 
 

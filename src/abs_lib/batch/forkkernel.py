@@ -16,7 +16,7 @@ descriptors; the server forks, replies ``{"pid"}``, and when the kernel exits
 sends ``{"exit": status}``. A closed launcher socket kills its kernel; the
 server stops when its parent (the Dask worker) is gone. POSIX only (fork).
 
-Run as ``python -m abs_lib.batch.forkkernel SOCKET [MODULE …]``; it prints
+Run as ``python -m abs_lib.batch.forkkernel SOCKET [--repetition NOTEBOOK] [MODULE …]``; it prints
 ``pret`` on stdout once the modules are imported and the socket listens.
 """
 
@@ -47,6 +47,7 @@ LIBRARY_MODULES = ("geopandas", "shapely.geometry", "pyproj", "openpyxl", "pyarr
 _NOT_LEARNED = ("__main__", "__mp_main__", "ipykernel_launcher", "pydevd", "_pydev", "_pydevd", "debugpy",
                 "_cython_")
 MODULES_FILE = "modules-{pid}.txt"
+REHEARSE_FLAG = "--repetition"
 
 
 def notebook_imports(path) -> list[str]:
@@ -192,10 +193,16 @@ def _run_kernel(request: dict, fds: list[int]) -> int:
     return code
 
 
-def serve(path: str, modules) -> None:
-    """Import ``modules``, listen on ``path`` and fork kernels until the parent process is gone."""
+def serve(path: str, modules, rehearse: str | None = None) -> None:
+    """Import ``modules``, listen on ``path`` and fork kernels until the parent process is gone.
+
+    ``rehearse``: a packaged study notebook run once on the demo first (``rehearsal``)."""
     warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
     preload(modules)
+    if rehearse:
+        from abs_lib.batch.rehearsal import rehearse as run_rehearsal
+
+        run_rehearsal(rehearse)
     import gc
 
     gc.collect()
@@ -323,7 +330,7 @@ class ForkServer:
 
     KERNEL_NAME = "abs-lot-prechauffe"
 
-    def __init__(self, modules, *, ready_timeout: float = 180):
+    def __init__(self, modules, *, rehearse: str | None = None, ready_timeout: float = 180):
         import subprocess
         import tempfile
         from pathlib import Path
@@ -333,7 +340,8 @@ class ForkServer:
         self.ready_timeout = ready_timeout
         self._ready: bool | None = None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "abs_lib.batch.forkkernel", str(self.socket), *modules],
+            [sys.executable, "-m", "abs_lib.batch.forkkernel", str(self.socket),
+             *([REHEARSE_FLAG, str(rehearse)] if rehearse else []), *modules],
             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         )
         from abs_lib.batch import _kernel_launcher
@@ -383,5 +391,13 @@ class ForkServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def main(argv: list[str]) -> None:
+    socket_path, rest = argv[0], list(argv[1:])
+    rehearse = None
+    if rest[:1] == [REHEARSE_FLAG]:
+        rehearse, rest = rest[1], rest[2:]
+    serve(socket_path, rest, rehearse)
+
+
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2:])
+    main(sys.argv[1:])

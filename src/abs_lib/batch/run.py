@@ -238,11 +238,14 @@ def run_batch(
 
     hook = resolve_prepare_hook(spec.name, prepare)
     paths = [str(data_source), str(notebook), str(reports_path)]
-    preload = None
+    preload = None  # the workers' warm-up plugin, with their kernels' imports and rehearsal
     if prewarm:
         from abs_lib.batch.forkkernel import notebook_imports
+        from abs_lib.batch.worker import WarmUp
 
-        preload = notebook_imports(notebook)
+        # A packaged study is rehearsed on the demo in each fork server (``rehearsal``); a
+        # notebook of the user's is only imported: running it outside a batch could do anything.
+        preload = WarmUp(notebook_imports(notebook), rehearse=str(notebook) if spec.notebook is None else None)
     with contextlib.ExitStack() as stack:
         client = warming = None
         if scheduler or _surely_work(territories, reports_path, spec.name, force):
@@ -270,7 +273,7 @@ def _surely_work(territories, reports_path: Path, stem: str, force: bool) -> boo
 
 
 @contextlib.contextmanager
-def _warm_up_workers(client, preload, *, shared: bool):
+def _warm_up_workers(client, preload, *, shared: bool):  # preload: a worker.WarmUp, or None
     """Register the workers' warm-up (``worker.WarmUp``) in a thread; yield that thread.
 
     The warm-up imports papermill/nbconvert and starts each worker's kernel fork server;
@@ -285,7 +288,7 @@ def _warm_up_workers(client, preload, *, shared: bool):
 
     def register():
         try:
-            client.register_plugin(WarmUp(preload), name=WarmUp.name)
+            client.register_plugin(preload if preload is not None else WarmUp(None), name=WarmUp.name)
         except BaseException as error:  # noqa: BLE001 - raised again where the reports start
             failure.append(error)
 

@@ -280,14 +280,16 @@ class WarmUp(WorkerPlugin):
     """Dask worker plugin, run when a worker joins (also for workers added later).
 
     Starts the fork server with ``preload`` (the study notebook's imports; None: no
-    fork server, new kernels) without waiting for it, then :func:`warm_up`.
+    fork server, new kernels) and ``rehearse`` (a packaged study notebook it runs once on
+    the demo, ``rehearsal``) without waiting for it, then :func:`warm_up`.
     Registering it again (next batch, other study) replaces the fork server.
     """
 
     name = "abs-echauffement"
 
-    def __init__(self, preload: list[str] | None = None):
+    def __init__(self, preload: list[str] | None = None, rehearse: str | None = None):
         self.preload = list(preload) if preload is not None else None
+        self.rehearse = rehearse
 
     def setup(self, worker) -> None:
         global _FORK_SERVER
@@ -295,7 +297,7 @@ class WarmUp(WorkerPlugin):
         if self.preload is not None and hasattr(os, "fork"):
             from abs_lib.batch.forkkernel import ForkServer
 
-            _FORK_SERVER = ForkServer(self.preload)
+            _FORK_SERVER = ForkServer(self.preload, rehearse=self.rehearse)
         warm_up()
 
     def teardown(self, worker) -> None:

@@ -57,7 +57,9 @@ def run(args) -> int:
         raise AbsError(f"{error} En ligne de commande : option --non-comparable.") from error
     _print_notes(table.attrs.get("notes", []))
     if args.format == "xlsx":
-        target = atomic_write(args.output, lambda tmp: table.to_excel(tmp, index=False, engine="openpyxl"),
+        from abs_lib.reports.tables import INDICATORS_SHEET, write_workbook
+
+        target = atomic_write(args.output, lambda tmp: write_workbook({INDICATORS_SHEET: table}, tmp),
                               example=example)
         print(f"{len(table)} lignes écrites dans {target}", file=sys.stderr)
         return 0

@@ -109,12 +109,16 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None, con
         finally:
             client.close()
         return
-    with _children_ignore_sigint():
+    import dask
+
+    # Nothing shows the dashboard (bokeh: a second of the scheduler's start), and the
+    # workers' statistical profiler samples their threads every 10 ms while reports run.
+    with _children_ignore_sigint(), dask.config.set({"distributed.worker.profile.enabled": False}):
         cluster = LocalCluster(
             n_workers=workers or default_workers(),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=":0",  # any free port: 8787 may be taken
+            dashboard_address=None,
             silence_logs=logging.ERROR,
         )
     try:

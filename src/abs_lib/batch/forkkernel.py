@@ -392,6 +392,9 @@ class ForkServer:
 
 
 def main(argv: list[str]) -> None:
+    from abs_lib.optional_imports import skip_unused_optional_imports
+
+    skip_unused_optional_imports()  # the rehearsal reads the notebook with nbformat
     socket_path, rest = argv[0], list(argv[1:])
     rehearse = None
     if rest[:1] == [REHEARSE_FLAG]:

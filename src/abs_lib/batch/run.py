@@ -245,7 +245,10 @@ def run_batch(
 
         # A packaged study is rehearsed on the demo in each fork server (``rehearsal``); a
         # notebook of the user's is only imported: running it outside a batch could do anything.
-        preload = WarmUp(notebook_imports(notebook), rehearse=str(notebook) if spec.notebook is None else None)
+        from abs_lib.reports.studies import STUDIES
+
+        packaged = spec.name in STUDIES and Path(notebook).resolve() == STUDIES[spec.name].notebook_path().resolve()
+        preload = WarmUp(notebook_imports(notebook), rehearse=str(notebook) if packaged else None)
     with contextlib.ExitStack() as stack:
         client = warming = None
         if scheduler or _surely_work(territories, reports_path, spec.name, force):

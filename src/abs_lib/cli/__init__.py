@@ -148,6 +148,9 @@ def _interrupts_raise(keep_quiet: bool):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from abs_lib.optional_imports import skip_unused_optional_imports
+
+    skip_unused_optional_imports()  # before any command imports nbformat
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -190,7 +190,7 @@ class Png:
     The notebook never imports pyplot, so nothing else would render a matplotlib
     Figure. ``_repr_png_`` returns ``(png, {"alt": …, "width": …})``: nbconvert
     writes both on the ``<img>``. Colours are reduced to a palette (figures use
-    few) to keep pages light; the figure is closed once rendered.
+    few) to keep pages light.
     """
 
     def __init__(self, fig, dpi: int | None = None):
@@ -199,7 +199,8 @@ class Png:
         self.data = figure_png(fig, dpi)
         self.alt = getattr(fig, "abs_alt", None) or "Figure (description non fournie)"
         self.width = CSS_WIDTH
-        fig.clear()
+        # Not ``fig.clear()``: clearing each axes costs ~20 ms per figure; the figure, never
+        # registered with pyplot, is freed with its last reference.
 
     def _repr_png_(self):
         return self.data, {"alt": self.alt, "width": self.width}
@@ -234,10 +235,13 @@ def figure_png(fig, dpi: int | None = None) -> bytes:
     colours, choices = unpack(keys), unpack(palette)
     nearest = np.concatenate([((colours[i:i + 2048, None, :] - choices[None, :, :]) ** 2).sum(-1).argmin(1)
                               for i in range(0, len(keys), 2048)])
-    out_image = Image.fromarray(nearest[np.searchsorted(keys, packed)].astype(np.uint8), mode="P")
+    import pandas as pd
+
+    where = pd.Index(keys).get_indexer(packed.ravel()).reshape(packed.shape)  # hashed: 3x faster than searchsorted
+    out_image = Image.fromarray(nearest[where].astype(np.uint8), mode="P")
     out_image.putpalette(choices.astype(np.uint8).ravel().tolist())
     out = io.BytesIO()
-    out_image.save(out, format="PNG", compress_level=8)  # 9 is 3 times slower for 1 % less
+    out_image.save(out, format="PNG", compress_level=7)  # 8 is twice slower for 3 % less, 9 three times
     return out.getvalue()
 
 

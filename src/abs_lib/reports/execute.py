@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from abs_lib.errors import ReportError
+from abs_lib.optional_imports import skip_unused_optional_imports  # noqa: F401 - used by run.py
 
 RUNNING_SUFFIX = ".en-cours.ipynb"
 FAILED_SUFFIX = ".echec.ipynb"
@@ -39,24 +40,6 @@ class _NoKernelDeathLine(logging.Filter):
 _PAPERMILL_LOG = logging.getLogger("papermill")  # the logger papermill gives nbclient
 if not any(isinstance(f, _NoKernelDeathLine) for f in _PAPERMILL_LOG.filters):
     _PAPERMILL_LOG.addFilter(_NoKernelDeathLine())
-
-
-#: Optional modules that the notebook tooling imports when installed and abs never uses.
-#: ``rfc3987_syntax`` (an IRI format checker jsonschema loads if present; nbformat imports
-#: jsonschema) compiles an Earley grammar when imported: 2 to 3 s of CPU for each ``abs report``.
-UNUSED_OPTIONAL_MODULES = ("rfc3987_syntax",)
-
-
-def skip_unused_optional_imports() -> None:
-    """Mark :data:`UNUSED_OPTIONAL_MODULES` absent in this process, before nbformat is imported.
-
-    jsonschema then leaves out the « iri » format check, which neither nbformat nor papermill
-    asks for. A module already imported is left as it is.
-    """
-    import sys
-
-    for name in UNUSED_OPTIONAL_MODULES:
-        sys.modules.setdefault(name, None)
 
 
 def running_path(output_path: str | Path) -> Path:

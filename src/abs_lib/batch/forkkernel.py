@@ -352,7 +352,9 @@ class ForkServer:
                 "-f", "{connection_file}",
                 # CRITICAL: jupyter_client interrupts every kernel before its shutdown, which
                 # ipykernel logs as an ERROR: one useless line per report otherwise.
-                "--IPKernelApp.log_level=CRITICAL"]
+                "--IPKernelApp.log_level=CRITICAL",
+                # A report's kernel is never asked for its history: no SQLite writes per cell.
+                "--HistoryManager.enabled=False"]
         (spec / "kernel.json").write_text(json.dumps({
             "argv": argv, "display_name": "Python 3 (abs, noyau préchauffé)", "language": "python",
             "interrupt_mode": "signal", "metadata": {"debugger": False},

@@ -88,7 +88,7 @@ COMMANDS: dict[str, Case] = {
     "abs territory search dijon": Case(output=("Dijon (commune 21231", "Dijon Métropole (EPCI 242100410)")),
     # -- Les indicateurs
     "abs indicators 200000925 --format csv > plaine.csv": Case(
-        files={"plaine.csv": "200000925,CC de la Plaine Dijonnaise,epci,territoire,population"}),
+        files={"plaine.csv": '"200000925","CC de la Plaine Dijonnaise","epci","territoire","population"'}),
     "abs indicators 200000925 --compare-to 2016 --year 2022 -o evolution.csv": Case(
         output=("lignes écrites dans evolution.csv",), files={"evolution.csv": "200000925"}),
     "abs indicators 000000001 --format xlsx -o demo.xlsx": Case(

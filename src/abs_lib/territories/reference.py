@@ -40,8 +40,8 @@ def available_years() -> tuple[int, ...]:
     import pyarrow.parquet as pq
 
     # ParquetFile, not read_table: pyarrow.dataset would import pandas (`abs territory show`).
-    years = pq.ParquetFile(_path(COMMUNES_FILE)).read(columns=["year"]).column("year").to_pylist()
-    return tuple(sorted(int(y) for y in set(years)))
+    years = pq.ParquetFile(_path(COMMUNES_FILE)).read(columns=["year"]).column("year").unique().to_pylist()
+    return tuple(sorted(int(y) for y in years))
 
 
 @lru_cache(maxsize=16)

@@ -102,8 +102,8 @@ class MemorySampler:
     Measuring must not slow what it measures: reading the PSS walks every page of a
     process (~20 ms of CPU for 500 MiB, times three processes), and listing the process
     tree ~2 ms. Sampled every 50 ms and 250 ms, they took a fifth of a core per worker;
-    now RSS every 0.1 s (µs per process), the tree every 0.5 s, the PSS every 2 s and at
-    the start and end.
+    now RSS every 0.1 s (µs per process), the tree every 0.5 s, the PSS after 1 s then
+    every 2 s (at the end if the report was shorter).
     """
 
     def __init__(self, interval: float = 0.1, pss_every: int = 20, tree_every: int = 5):
@@ -148,19 +148,20 @@ class MemorySampler:
         while not self._stop.wait(self._interval):
             tick += 1
             try:
-                self.sample(pss=tick % self._pss_every == 0, refresh=tick % self._tree_every == 0)
+                # PSS first after half a period (a report's kernel is up), then every period.
+                self.sample(pss=tick % self._pss_every == self._pss_every // 2, refresh=tick % self._tree_every == 0)
             except Exception:  # noqa: BLE001 - never let a measurement break a report
                 pass
 
     def __enter__(self) -> MemorySampler:
-        self.sample(pss=True)
+        self.sample()
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self.sample(pss=True)
+        self.sample(pss=self.peak_pss is None)  # a report too short for a periodic PSS reading
 
 
 def worker_name() -> str:

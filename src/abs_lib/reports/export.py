@@ -359,11 +359,41 @@ def _tidy(nb) -> None:
     nb.cells = kept
 
 
+def _page_exporter_class():
+    """nbconvert's HTML exporter without its closing BeautifulSoup pass.
+
+    ``HTMLExporter.from_notebook_node`` parses the page it rendered with html.parser (base64
+    figures included) only to give images without ``alt`` a default one and to make the
+    JupyterLab template's cells focusable (the basic template has none): a third of an
+    export. :func:`make_accessible` parses the page once anyway, with lxml, and gives every
+    image an alt. The rest is nbconvert's own method (filters registered, then the template).
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class PageExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                     resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return PageExporter
+
+
 @functools.lru_cache(maxsize=1)
 def _exporter():
     """One configured exporter per process: its Jinja templates compile once (batch workers)."""
-    from nbconvert import HTMLExporter
     from traitlets.config import Config
+
+    HTMLExporter = _page_exporter_class()  # noqa: N806 - a class
 
     config = Config()
     config.TagRemovePreprocessor.enabled = True

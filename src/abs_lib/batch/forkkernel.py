@@ -40,7 +40,7 @@ FOLDER_PREFIX = "abs-noyaux-"
 BASE_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython")
 # What abs's studies import inside their functions (maps, XLSX tables, parquet reads): a
 # notebook's ``import`` lines do not show them, each kernel would import them again.
-LIBRARY_MODULES = ("geopandas", "shapely.geometry", "pyproj", "openpyxl", "pyarrow.parquet", "matplotlib.pyplot",
+LIBRARY_MODULES = ("geopandas", "shapely.geometry", "pyproj", "xlsxwriter", "pyarrow.parquet", "matplotlib.pyplot",
                    "pandas.io.formats.style", "PIL.PngImagePlugin")
 # Modules a kernel imported that the server learns (imports for the next kernels) after it
 # exits; never the debugger's internals nor the kernel's own entry points.

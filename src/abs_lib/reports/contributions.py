@@ -22,9 +22,12 @@ import re
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from abs_lib.errors import AbsError
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where used: a batch worker imports this
+    import pandas as pd  # module (public_origin) and need not hold pandas in memory
 
 _NATIONAL_LEVELS = ("metropole", "france")
 
@@ -84,6 +87,8 @@ def former_codes(communes, year: int, since: int | None = None) -> set[str]:
 
 
 def _read_codes(path, columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_parquet(path, columns=columns)
 
 
@@ -116,6 +121,8 @@ class _ArrowCodes:
         return len(self.array)
 
     def series(self) -> pd.Series:
+        import pandas as pd
+
         return pd.Series(self.array.to_pylist(), dtype=object)
 
     def count_in(self, targets) -> int:

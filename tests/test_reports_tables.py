@@ -124,3 +124,17 @@ def test_report_folder_within_its_size_budget(real_store, tmp_path):
     assert tables <= TABLES_BUDGET, f"tables {tables} B > {TABLES_BUDGET}:\n{listing}"
     assert sum(sizes.values()) <= FOLDER_BUDGET, f"folder {sum(sizes.values())} B > {FOLDER_BUDGET}:\n{listing}"
     assert {"diagnostic.provenance.json", "diagnostic.ipynb", "diagnostic.dictionnaire.csv"} <= set(sizes)
+
+
+def test_workbook_keeps_missing_values_empty_and_codes_as_text(tmp_path):
+    from abs_lib.reports.tables import write_workbook
+
+    frame = pd.DataFrame({"code": ["01001", "2A004", "21005"], "valeur": [1.5, float("nan"), 0.0],
+                          "note": ["", None, "secret"]})
+    write_workbook({"Feuille": frame, "Vide": frame.iloc[:0]}, tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx", read_only=True)
+    assert book.sheetnames == ["Feuille", "Vide"]
+    rows = list(book["Feuille"].iter_rows(values_only=True))
+    assert rows == [("code", "valeur", "note"), ("01001", 1.5, None), ("2A004", None, None), ("21005", 0, "secret")]
+    assert list(book["Vide"].iter_rows(values_only=True)) == [("code", "valeur", "note")]
+    book.close()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 #: The demo EPCI the rehearsal draws (the demo ships with the package: no data needed).
 REHEARSAL_TERRITORY = "000000001"
-#: Parameters the rehearsal sets after the notebook's parameter cell.
+#: The tag of papermill's parameters cell: the rehearsal sets its own values right after it.
 _CELL_TAG = "parameters"
 
 

@@ -272,7 +272,7 @@ def make_accessible(body: str) -> tuple[str, str]:
 
     from bs4 import BeautifulSoup
 
-    # lxml (installed with python-docx) parses a report's page 3 to 4 times faster than html.parser.
+    # lxml parses a report's page (base64 figures included) 3 to 4 times faster than html.parser.
     soup = BeautifulSoup(f"<body>{body}</body>", "lxml")
     headings = soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])
     used = set(_RESERVED_IDS) | {tag["id"] for tag in soup.find_all(id=True) if tag not in headings}

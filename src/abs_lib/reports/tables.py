@@ -12,6 +12,7 @@ each column and each indicator is: label, definition, unit, source, variables.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -110,8 +111,6 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path) -> None:
     of text keeps its leading zeros. ``path`` is a file path or a binary file object.
     """
     import xlsxwriter
-
-    import os
 
     book = xlsxwriter.Workbook(os.fspath(path) if isinstance(path, os.PathLike) else path, {"nan_inf_to_errors": True})
     header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})

@@ -11,7 +11,7 @@ same data (the demo's own, ``data_dir`` left empty):
 Prints both wall times, reports per minute, the ratio (a)/(b), the report-seconds of
 (b) (time spent inside the workers per report) and the peak memory of each worker
 including its Jupyter kernels: RSS summed over the processes (an upper bound: pages
-shared by the fork server and its kernels count in each) and PSS (shared pages divided). Not a test: run it by hand, e.g.
+shared between processes count in each) and PSS (shared pages divided). Not a test: run it by hand, e.g.
 
     .venv/bin/python benchmarks/bench_batch.py --territories 20
     .venv/bin/python benchmarks/bench_batch.py --notebook tests/fixtures/notebooks/batch_study.ipynb

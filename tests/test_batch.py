@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from abs_lib.batch.forkkernel import notebook_imports
+from abs_lib.batch.keptkernel import LIBRARY_MODULES, notebook_imports
 from abs_lib.batch.index import write_index
 from abs_lib.batch.inputs import data_fingerprint, report_inputs, why_regenerate, write_inputs
 from abs_lib.batch.prepare import register_prepare_hook, resolve_prepare_hook, run_prepare
@@ -242,31 +242,11 @@ def test_index_lists_every_territory_with_status_links_and_error(tmp_path):
 # ---------------------------------------------------------------- kernels and CLI
 
 
-def test_fork_server_preloads_what_the_notebook_imports():
+def test_kept_kernel_preloads_what_the_notebook_imports():
     modules = notebook_imports(FIXTURE)
     for name in ("geopandas", "matplotlib.pyplot", "pandas", "abs_lib.reports.provenance"):
         assert name in modules
-
-
-def test_fork_server_learns_the_modules_its_kernels_imported(tmp_path):
-    """A kernel's exit list makes the server import what it lacks, never the debugger's modules."""
-    import sys
-
-    from abs_lib.batch import forkkernel
-
-    fresh = next(m for m in ("pickletools", "tabnanny", "mailbox", "netrc", "sndhdr", "xdrlib") if m not in sys.modules)
-    socket_path = str(tmp_path / "noyaux.sock")
-    listing = tmp_path / forkkernel.MODULES_FILE.format(pid=4242)
-    listing.write_text("\n".join(["json", fresh, "pydevd_fictif", "abs_module_inexistant"]), encoding="utf-8")
-    learned = forkkernel.learn(socket_path, 4242)
-    assert learned == [fresh]
-    assert fresh in sys.modules and "pydevd_fictif" not in sys.modules
-    assert not listing.exists()
-    assert forkkernel.learn(socket_path, 4242) == []  # no list (a killed kernel): nothing to learn
-
-    forkkernel._write_modules(socket_path)  # what a kernel writes when it exits
-    written = (tmp_path / forkkernel.MODULES_FILE.format(pid=os.getpid())).read_text(encoding="utf-8").split()
-    assert "abs_lib.batch.forkkernel" in written and fresh in written
+    assert set(LIBRARY_MODULES) <= set(modules)  # abs's own function-level imports, since it imports abs
 
 
 def test_batch_cli_needs_exactly_one_selection(capsys):

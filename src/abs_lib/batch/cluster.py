@@ -44,7 +44,7 @@ def default_workers() -> int:
 
 @contextmanager
 def _children_ignore_sigint():
-    """Processes started inside (the local workers, their fork servers and kernels) ignore SIGINT.
+    """Processes started inside (the local workers and their kernels) ignore SIGINT.
 
     Ctrl-C in a terminal reaches the whole process group: each worker would print its
     own KeyboardInterrupt traceback and abandon its report half-way (renaming the

@@ -186,8 +186,9 @@ def run_batch(
     progress : bool
         Show a tqdm bar (counts, rate, remaining time).
     prewarm : bool
-        Fork each report's kernel from a per-worker server that already imported the
-        notebook's modules (``forkkernel``; POSIX); False: a new ``python3`` kernel per report.
+        Keep one kernel per worker for its successive reports, reset between two, started
+        with the notebook's modules already imported (``keptkernel``); False: a new
+        ``python3`` kernel per report.
     say : callable, optional
         Receives French lines about the batch (default: nothing).
 
@@ -238,17 +239,12 @@ def run_batch(
 
     hook = resolve_prepare_hook(spec.name, prepare)
     paths = [str(data_source), str(notebook), str(reports_path)]
-    preload = None  # the workers' warm-up plugin, with their kernels' imports and rehearsal
+    preload = None  # the workers' warm-up plugin, with the imports of their kept kernels
     if prewarm:
-        from abs_lib.batch.forkkernel import notebook_imports
+        from abs_lib.batch.keptkernel import notebook_imports
         from abs_lib.batch.worker import WarmUp
 
-        # A packaged study is rehearsed on the demo in each fork server (``rehearsal``); a
-        # notebook of the user's is only imported: running it outside a batch could do anything.
-        from abs_lib.reports.studies import STUDIES
-
-        packaged = spec.name in STUDIES and Path(notebook).resolve() == STUDIES[spec.name].notebook_path().resolve()
-        preload = WarmUp(notebook_imports(notebook), rehearse=str(notebook) if packaged else None)
+        preload = WarmUp(notebook_imports(notebook))
     with contextlib.ExitStack() as stack:
         client = warming = None
         if scheduler or _surely_work(territories, reports_path, spec.name, force):
@@ -279,9 +275,9 @@ def _surely_work(territories, reports_path: Path, stem: str, force: bool) -> boo
 def _warm_up_workers(client, preload, *, shared: bool):  # preload: a worker.WarmUp, or None
     """Register the workers' warm-up (``worker.WarmUp``) in a thread; yield that thread.
 
-    The warm-up imports papermill/nbconvert and starts each worker's kernel fork server;
-    it runs while the driver prepares. On a shared cluster the fork servers are stopped
-    at the end, their memory given back.
+    The warm-up imports papermill/nbconvert and starts each worker's kept kernel; it
+    runs while the driver prepares. On a shared cluster the kept kernels are stopped at
+    the end, their memory given back.
     """
     import threading
 

@@ -3,13 +3,13 @@
 Why a long-lived worker: the ``papermill`` and ``jupyter nbconvert`` commands pay
 seconds of interpreter start and imports per report. A worker imports papermill,
 nbconvert and abs once (:class:`WarmUp`, a worker plugin, also renders a tiny page
-so nbconvert's templates are loaded), then each task pays only its own kernel
-start, the notebook's execution and the export.
+so nbconvert's templates are loaded), then each task pays only the notebook's
+execution and the export.
 
-When the study notebook's imports are known, the worker also starts a fork
-server (``forkkernel``): each report's kernel is then a fresh fork of a process
-that already imported them (``kernel`` = ``prechauffe`` in the outcome); without
-it (or if it fails), the usual new ``python3`` kernel (``neuf``).
+When the study notebook's imports are known, the worker also keeps one kernel
+(``keptkernel``), started with them already imported and reset between two reports:
+``kernel`` is ``neuf`` in the outcome of a kernel's first report, ``reutilise`` in
+the next ones. Without it, a new ``python3`` kernel per report (``neuf``).
 
 A task never raises: whatever happens to one territory is returned as a
 :class:`ReportOutcome` (with the failing cell and error), so that one failure
@@ -94,8 +94,8 @@ class ReportOutcome:
 class MemorySampler:
     """Peak memory of this process plus all its children, sampled in a thread while active.
 
-    ``peak`` sums the RSS (resident set) of every process: pages shared between the fork
-    server and its kernels are counted in each, so it is an upper bound. ``peak_pss``
+    ``peak`` sums the RSS (resident set) of every process: pages shared between processes
+    (libraries) are counted in each, so it is an upper bound. ``peak_pss``
     sums the PSS (each shared page divided among its sharers: what the processes really
     hold together), read less often because it costs more; None where the system has no PSS.
 
@@ -193,15 +193,18 @@ def run_report_task(task: ReportTask) -> ReportOutcome:
     outcome = ReportOutcome(territory=task.territory, level=task.level, name=task.name, status=FAILURE,
                             worker=worker_name(), reason=task.reason)
     start = time.perf_counter()
-    kernel_name = _kernel_name()
-    outcome.kernel = "neuf" if kernel_name == "python3" else "prechauffe"
+    kept = _KEPT_KERNEL
+    ok = False
     with MemorySampler() as memory:
         try:
+            kernel_manager = kept.before_report() if kept is not None else None
+            outcome.kernel = "reutilise" if kept is not None and not kept.fresh else "neuf"
             result = build_report(
                 task.territory, task.study, year=task.year, data_dir=task.data_dir,
                 reports_dir=task.reports_dir, extra_params=dict(task.params, level=task.level),
-                timeout=task.timeout, kernel_name=kernel_name,
+                timeout=task.timeout, kernel_manager=kernel_manager,
             )
+            ok = True
             outcome.generated_at = _generated_at(result.provenance)
             write_inputs(result.folder, result.study, task.inputs, outcome.generated_at)
             outcome.status = SUCCESS
@@ -219,6 +222,9 @@ def run_report_task(task: ReportTask) -> ReportOutcome:
                 outcome.error_name = type(error).__name__
                 outcome.error_value = str(error)
             outcome.generated_at = datetime.now(PARIS).isoformat(timespec="seconds")
+        finally:
+            if kept is not None:
+                kept.after_report(ok)
     outcome.seconds = time.perf_counter() - start
     outcome.peak_rss = memory.peak
     outcome.peak_pss = memory.peak_pss
@@ -274,48 +280,34 @@ def worker_facts(paths: list[str]) -> dict:
             "host": socket.gethostname()}
 
 
-_FORK_SERVER = None  # this worker's ForkServer, set by WarmUp
-
-
-def _kernel_name() -> str:
-    """The pre-warmed kernel when this worker's fork server is up, else a new ``python3`` kernel."""
-    global _FORK_SERVER
-    server = _FORK_SERVER
-    if server is not None:
-        name = server.kernel_name()
-        if name is not None and server.process.poll() is None:
-            return name
-        server.close()
-        _FORK_SERVER = None
-    return "python3"
+_KEPT_KERNEL = None  # this worker's KeptKernel, set by WarmUp
 
 
 class WarmUp(WorkerPlugin):
     """Dask worker plugin, run when a worker joins (also for workers added later).
 
-    Starts the fork server with ``preload`` (the study notebook's imports; None: no
-    fork server, new kernels) and ``rehearse`` (a packaged study notebook it runs once on
-    the demo, ``rehearsal``) without waiting for it, then :func:`warm_up`.
-    Registering it again (next batch, other study) replaces the fork server.
+    With ``preload`` (the study notebook's imports; None: a new kernel per report), starts
+    the worker's kept kernel (``keptkernel``) and imports them in it, in a thread, then
+    runs :func:`warm_up`. Registering it again (next batch, other study) replaces the kernel.
     """
 
     name = "abs-echauffement"
 
-    def __init__(self, preload: list[str] | None = None, rehearse: str | None = None):
+    def __init__(self, preload: list[str] | None = None):
         self.preload = list(preload) if preload is not None else None
-        self.rehearse = rehearse
 
     def setup(self, worker) -> None:
-        global _FORK_SERVER
+        global _KEPT_KERNEL
         self.teardown(worker)
-        if self.preload is not None and hasattr(os, "fork"):
-            from abs_lib.batch.forkkernel import ForkServer
+        if self.preload is not None:
+            from abs_lib.batch.keptkernel import KeptKernel
 
-            _FORK_SERVER = ForkServer(self.preload, rehearse=self.rehearse)
+            _KEPT_KERNEL = KeptKernel(modules=self.preload)
+            _KEPT_KERNEL.start_soon()
         warm_up()
 
     def teardown(self, worker) -> None:
-        global _FORK_SERVER
-        if _FORK_SERVER is not None:
-            _FORK_SERVER.close()
-            _FORK_SERVER = None
+        global _KEPT_KERNEL
+        if _KEPT_KERNEL is not None:
+            _KEPT_KERNEL.close()
+            _KEPT_KERNEL = None

@@ -22,8 +22,8 @@ from abs_lib.portrait.tables import (
 def warm_caches() -> None:
     """Fill the per-process caches every study uses (registry, catalog, geographies, fonts).
 
-    Batch workers call this once in their kernel fork server, so each report's kernel
-    starts with them (copy-on-write) instead of reading the same files again.
+    A batch worker's kept kernel calls this when it starts (``batch.keptkernel``), while
+    the batch prepares, instead of its first report reading the same files.
     """
     import io
 

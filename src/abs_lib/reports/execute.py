@@ -98,6 +98,7 @@ def execute_study(
     start_retries: int = 2,
     log_output: bool = False,
     keep_failed_as: str | Path | None = None,
+    kernel_manager=None,
 ):
     """Execute ``notebook_path`` with ``parameters`` injected, write it to ``output_path``.
 
@@ -124,6 +125,9 @@ def execute_study(
         Copy cell outputs to papermill's logger.
     keep_failed_as : path, optional
         Where to keep a failed notebook (default: ``<stem>.echec.ipynb`` beside ``output_path``).
+    kernel_manager : jupyter_client kernel manager, optional
+        A kernel kept by the caller (``batch.keptkernel``): the notebook runs in it and it is
+        left running; default: a new kernel, stopped once the notebook ran.
 
     Returns
     -------
@@ -150,6 +154,9 @@ def execute_study(
     running = running_path(output_path)
     failed = Path(keep_failed_as) if keep_failed_as else failed_path(output_path)
     engine_kwargs = {"kernel_manager_class": InterpreterKernelManager}
+    if kernel_manager is not None:
+        engine_kwargs["km"] = kernel_manager
+        start_retries = 0  # the kernel is already up: no start to retry
     if cwd is not None:
         # nbclient starts the kernel in resources["metadata"]["path"]: no chdir here.
         engine_kwargs["resources"] = {"metadata": {"path": str(Path(cwd).resolve())}}

@@ -247,6 +247,7 @@ def build_report(
     kernel_name: str = "python3",
     timeout: int | None = 600,
     formats=("html",),
+    kernel_manager=None,
 ) -> ReportResult:
     """Produce the report of ``study`` for ``territory`` in ``<reports_dir>/<territory>/``.
 
@@ -272,7 +273,7 @@ def build_report(
         indicator tables into ``folder``; default ``tables.write_tables``; None: no tables.
     progress : callable, optional
         Receives one French line per step.
-    kernel_name, timeout :
+    kernel_name, timeout, kernel_manager :
         See ``execute_study``.
     formats : str or iterable
         ``html`` (always), ``docx``, ``pdf`` (see :func:`parse_formats`).
@@ -332,7 +333,8 @@ def build_report(
         start = time.perf_counter()
         say(f"1/4 Exécution du notebook « {notebook.name} » pour le territoire {code}…")
         nb = execute_study(notebook, staging / f"{stem}.ipynb", transportable(params), kernel_name=kernel_name,
-                           timeout=timeout, keep_failed_as=folder / f"{stem}{FAILED_SUFFIX}")
+                           timeout=timeout, keep_failed_as=folder / f"{stem}{FAILED_SUFFIX}",
+                           kernel_manager=kernel_manager)
         timings["execution"] = time.perf_counter() - start
 
         provenance = read_provenance(nb)

@@ -1,0 +1,123 @@
+"""A batch worker keeps one kernel for its reports: nothing of a report may reach the next one."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+
+import nbformat
+import pytest
+
+from abs_lib.batch.keptkernel import KeptKernel, notebook_imports
+from abs_lib.errors import ReportError
+from abs_lib.reports.execute import execute_study
+from abs_lib.reports.run import build_report
+from abs_lib.reports.studies import STUDIES
+
+DIAGNOSTIC = STUDIES["diagnostic"].notebook_path()
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('territoire = ""', metadata={"tags": ["parameters"]}),
+        *(nbformat.v4.new_code_cell(source) for source in sources),
+    ], metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _stdout(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+
+
+def _stderr(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr")
+
+
+@pytest.fixture
+def kept():
+    kernel = KeptKernel()
+    yield kernel
+    kernel.close()
+
+
+def test_a_kept_kernel_starts_each_report_as_a_new_kernel_would(tmp_path, kept):
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    study = _notebook(
+        tmp_path / "etude.ipynb",
+        "import os, warnings\n"
+        "print('vu :', sorted(k for k in ('secret', 'territoire_precedent') if k in globals()), os.getcwd())\n"
+        "warnings.warn('attention, donnée fragile', UserWarning)\n"
+        "territoire_precedent = territoire\nsecret = 42\n"
+        f"os.chdir({str(elsewhere)!r})",
+        "print(get_ipython().execution_count)",
+    )
+    runs = []
+    pids = []
+    for code in ("000000001", "000000002"):
+        km = kept.before_report()
+        pids.append(kept.pid())
+        nb = execute_study(study, tmp_path / f"{code}.ipynb", {"territoire": code}, kernel_manager=km)
+        kept.after_report(True)
+        runs.append(nb.cells)
+    assert pids[0] == pids[1] and kept.started == 1  # one kernel for both reports
+    for cells in runs:
+        assert _stdout(cells[2]).startswith(f"vu : [] {os.getcwd()}")  # no variable, the kernel's folder
+        assert "attention, donnée fragile" in _stderr(cells[2])  # shown again, as in a new kernel
+        assert [c.execution_count for c in cells] == [1, 2, 3, 4]  # cells numbered from 1 again
+    assert "'territoire': '000000002'" not in _stdout(runs[1][2])
+
+
+def test_a_kernel_that_failed_a_report_is_replaced(tmp_path, kept):
+    failing = _notebook(tmp_path / "echec.ipynb", "import os\nprint(os.getpid())", "raise RuntimeError('cassé')")
+    km = kept.before_report()
+    first = kept.pid()
+    with pytest.raises(ReportError, match="cassé"):
+        execute_study(failing, tmp_path / "echec-sortie.ipynb", {}, kernel_manager=km)
+    kept.after_report(False)
+    assert kept.km is None  # stopped: a failed report may have left anything behind
+    ok = _notebook(tmp_path / "ok.ipynb", "import os\nprint(os.getpid())")
+    nb = execute_study(ok, tmp_path / "ok-sortie.ipynb", {}, kernel_manager=kept.before_report())
+    kept.after_report(True)
+    assert kept.pid() != first and kept.started == 2
+    assert _stdout(nb.cells[1]).strip() == str(kept.pid())
+
+
+def test_a_worn_kernel_is_replaced(tmp_path):
+    worn = KeptKernel(max_reports=1)
+    try:
+        study = _notebook(tmp_path / "etude.ipynb", "x = 1")
+        for n in range(2):
+            execute_study(study, tmp_path / f"sortie{n}.ipynb", {}, kernel_manager=worn.before_report())
+            worn.after_report(True)
+            assert worn.km is None  # one report only: replaced before the next
+        assert worn.started == 2
+    finally:
+        worn.close()
+
+
+def _images(page) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([^"]+)"', page.read_text("utf-8"))]
+
+
+def test_a_kept_kernel_writes_the_same_report_as_a_new_kernel(tmp_path):
+    """Same figures, byte for byte, and same tables: after another report in a kept kernel, and
+    from a new kernel."""
+    kept = KeptKernel(modules=notebook_imports(DIAGNOSTIC))
+    try:
+        for code in ("000000001", "000000002"):
+            km = kept.before_report()
+            warm = build_report(code, STUDIES["diagnostic"], reports_dir=tmp_path / "garde", kernel_manager=km)
+            kept.after_report(True)
+        assert kept.started == 1
+    finally:
+        kept.close()
+    new = build_report("000000002", STUDIES["diagnostic"], reports_dir=tmp_path / "neuf")
+    images = _images(warm.html)
+    assert len(images) >= 8 and images == _images(new.html)
+    tables = sorted(p.name for p in warm.folder.glob("*.csv"))
+    assert tables and tables == sorted(p.name for p in new.folder.glob("*.csv"))
+    for name in tables:
+        assert (warm.folder / name).read_bytes() == (new.folder / name).read_bytes(), name

@@ -235,6 +235,29 @@ def test_choropleth_legible_with_numbered_communes(epci, income, missing):
         assert "secret statistique" in fig.abs_alt and "secret statistique" in " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
 
 
+def test_map_key_outside_the_figure_is_the_same_key_as_html(epci, income):
+    """A report's maps leave their key to an HTML list under the image: same names, same numbers."""
+    from abs_lib.portrait.display import MapWithKey, Png
+
+    values = income[0].reindex(epci["INSEE_COM"])
+    drawn = commune_choropleth(epci, values, title=LONG_TITLE, unit="€", source=SOURCE)
+    inside = [t.get_text() for t in drawn.texts if t.get_gid() == "cle-communes"]
+    fig = commune_choropleth(epci, values, title=LONG_TITLE, unit="€", source=SOURCE, key_in_figure=False)
+    assert_legible(fig)
+    assert not [t for t in fig.texts if t.get_gid() == "cle-communes"]  # no key in the image
+    numbers = sorted(int(t.get_text()) for t in fig.axes[0].texts if t.get_gid() == "numero-commune")
+    assert numbers == list(range(1, 23)) and len(fig.abs_key) == 22
+    lines = "\n".join(inside).split("\n")
+    assert [f"{n}\u00a0{name}" for n, name in enumerate(fig.abs_key, start=1)] == sorted(
+        lines, key=lambda line: int(line.split("\u00a0")[0]))
+    shown = MapWithKey(Png(fig), fig.abs_key).key_html()
+    assert shown.startswith('<ol class="abs-cle-carte"') and shown.count("<li>") == 22
+    assert shown.index("<li>Aiserey</li>") < shown.index("<li>Genlis</li>")
+    symbols = commune_symbols(epci, income[1].reindex(epci["INSEE_COM"]), title="Population", source=SOURCE,
+                              key_in_figure=False)
+    assert symbols.abs_key == fig.abs_key
+
+
 def test_choropleth_without_any_value_says_why(epci):
     values = pd.Series(np.nan, index=epci["INSEE_COM"].to_numpy())
     with pytest.raises(FigureError, match="aucune valeur connue.*22 communes \\(secret statistique\\)"):

@@ -47,7 +47,7 @@ def register(sub) -> None:
                    help="préparation commune exécutée une fois avant les rapports (défaut : celle de "
                         "l'étude ; « aucune » pour s'en passer)")
     p.add_argument("--noyaux-neufs", dest="prewarm", action="store_false",
-                   help="un noyau Python neuf par rapport, sans noyaux préchauffés (plus lent)")
+                   help="un noyau Python neuf par rapport, au lieu d'un noyau gardé par worker et remis à neuf entre deux rapports (plus lent)")
     p.add_argument("--force", action="store_true", help="refait tous les rapports, même inchangés")
     p.add_argument("--sans-progression", dest="progress", action="store_false",
                    help="n'affiche pas la barre de progression")

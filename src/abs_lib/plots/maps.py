@@ -144,6 +144,7 @@ def commune_choropleth(
     cmap: str = style.SEQUENTIAL_CMAP,
     note: str | None = None,
     reasons: dict | None = None,
+    key_in_figure: bool = True,
 ) -> Figure:
     """Map one rate, share or median by commune, coloured by class.
 
@@ -170,6 +171,10 @@ def commune_choropleth(
         Title of the legend (default: ``unit`` when it is a long unit).
     reasons : dict, optional
         Why a commune's value is missing, by code (« secret statistique »…), said in the note.
+    key_in_figure : bool
+        Numbered communes: their key drawn under the map (default), or, when False, left to
+        the caller as ``fig.abs_key`` (the names, number 1 first) to write as text beside
+        the image (a report's HTML list: real text, and a map drawn a third faster).
     """
     source = style.require_source(source)
     if method not in METHODS:
@@ -197,7 +202,7 @@ def commune_choropleth(
         _draw_communes(ax, data, [(f"classe-{i + 1}", color, np.flatnonzero((positions == i).fillna(False)))
                                   for i, color in enumerate(colors)])
         _draw_outline(ax, data, outline, contours.crs)
-        key = _write_labels(ax, data, labels)
+        key = _key(fig, _write_labels(ax, data, labels), key_in_figure)
         handles = [Patch(facecolor=c, edgecolor="white", label=lbl) for c, lbl in zip(colors, labels_text)][::-1]
         legend_title = _finish_legend(handles, data, outline_label, unit, legend_title)
         return style.finish(fig, title, source, notes, ax=ax, aspect=data.aspect, legend=handles,
@@ -220,6 +225,7 @@ def commune_symbols(
     outline_label: str = "Limite du territoire",
     note: str | None = None,
     reasons: dict | None = None,
+    key_in_figure: bool = True,
 ) -> Figure:
     """Map a count by commune (population, births…) as circles whose area is proportional to it.
 
@@ -254,7 +260,7 @@ def commune_symbols(
         points = data.points
         ax.scatter([points[i].x for i in order], [points[i].y for i in order], s=area(shown.iloc[order]),
                    facecolor=SYMBOL_FACE, alpha=0.8, edgecolor="white", linewidth=0.8, zorder=3, gid="cercles")
-        key = _write_labels(ax, data, labels, zorder=4)
+        key = _key(fig, _write_labels(ax, data, labels, zorder=4), key_in_figure)
         refs = style.nice_values(vmax)
         handles = [Line2D([], [], linestyle="none", marker="o", markersize=float(np.sqrt(area(r))),
                           markerfacecolor=SYMBOL_FACE, markeredgecolor="white", alpha=0.8,
@@ -405,10 +411,21 @@ def _ring_paths(lines) -> list[MplPath]:
     return [MplPath(np.asarray(part.coords)[:, :2]) for part in parts if not part.is_empty]
 
 
+def _key(fig, names: list[str] | None, in_figure: bool) -> list[str] | None:
+    """The key lines ``finish`` draws under the map (« 1 Aiserey »…), or None; when the key is
+    not ``in_figure``, its names go to ``fig.abs_key`` instead."""
+    if not names:
+        return None
+    if not in_figure:
+        fig.abs_key = list(names)
+        return None
+    return [f"{n}\u00a0{name}" for n, name in enumerate(names, start=1)]
+
+
 def _write_labels(ax, data: _MapData, labels, zorder=3) -> list[str] | None:
     """Names on the map when none collide, else numbers on the map and a key (alphabetical).
 
-    Returns the key's lines (or None). Label boxes are measured in points and
+    Returns the key: the names of the numbered communes, number 1 first (or None). Label boxes are measured in points and
     converted to map units at the rendered scale, so the check needs no drawing.
     """
     if labels is False or labels is None or len(data.communes) > MAX_LABELLED:
@@ -428,7 +445,7 @@ def _write_labels(ax, data: _MapData, labels, zorder=3) -> list[str] | None:
     for i in range(len(xs)):
         ax.text(xs[i], ys[i], str(number[i]), ha="center", va="center", fontsize=style.FONT, fontweight="bold",
                 color=style.INK, bbox=halo, gid="numero-commune", zorder=zorder)
-    return [f"{number[i]}\u00a0{data.names.iloc[i]}" for i in order]
+    return [str(data.names.iloc[i]) for i in order]
 
 
 def _collide(data: _MapData, texts: list[str], xs, ys) -> bool:

@@ -148,7 +148,7 @@ def map_indicator(portrait: Portrait, indicator: str, *, classes: int = 5):
     """Map of the member communes for one indicator (None when no contours are stored).
 
     Counts (unit « nombre ») are drawn as proportional circles, rates, shares and
-    medians as a choropleth.
+    medians as a choropleth. Numbered communes have their key in ``fig.abs_key``.
     """
     from abs_lib.plots.maps import commune_choropleth, commune_symbols
 
@@ -163,10 +163,10 @@ def map_indicator(portrait: Portrait, indicator: str, *, classes: int = 5):
     source = source_text(portrait, indicator, vintage)
     if ind.unit in COUNT_UNITS:
         return commune_symbols(members, values, title=title, source=source,
-                               name_field="NOM", reasons=reasons)
+                               name_field="NOM", reasons=reasons, key_in_figure=False)
     shown_unit = unit.suffix.strip() or ind.unit
     n_classes = max(1, min(classes, int(values.notna().sum())))
     return commune_choropleth(
         members, values, title=title, unit=shown_unit, source=source, classes=n_classes, name_field="NOM",
-        reasons=reasons,
+        reasons=reasons, key_in_figure=False,  # the key: an HTML list under the image (display.figure)
     )

@@ -18,9 +18,12 @@ one the report shows:
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import PurePosixPath, PureWindowsPath
+from stat import S_ISREG as stat_is_file
 
 from typing import TYPE_CHECKING
 
@@ -90,6 +93,41 @@ def _read_codes(path, columns: list[str]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_parquet(path, columns=columns)
+
+
+def _file_state(path) -> tuple[int, int] | None:
+    """(modification time, size) of a stored file, None when it is not there."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size) if stat_is_file(stat.st_mode) else None
+
+
+# Cached per file and state: a batch worker's kept kernel reads each stored file's codes once
+# for all its reports (0.1 s of a demo report's provenance), and a rewritten file is read again.
+@functools.lru_cache(maxsize=256)
+def _code_column(path: str, state: tuple[int, int]) -> str | None:
+    import pyarrow.parquet as pq
+
+    from abs_lib.indicators.loading import code_column_of
+
+    return code_column_of(pq.read_schema(path).names)
+
+
+@functools.lru_cache(maxsize=64)
+def _stored_codes(path: str, state: tuple[int, int], iris: bool) -> _ArrowCodes:
+    """The codes of a stored table; of an IRIS table, the communes of its IRIS."""
+    import pyarrow.parquet as pq
+
+    from abs_lib.indicators.inputs import iris_communes
+
+    column = _code_column(path, state)
+    if not iris:
+        return _ArrowCodes.read(path, column)
+    columns = pq.read_schema(path).names
+    extra = [c for c in ("DEPCOM", "COM") if c in columns and c != column]
+    return _ArrowCodes.of_series(iris_communes(_read_codes(path, [column, *extra]), iris_column=column))
 
 
 class _ArrowCodes:
@@ -191,11 +229,7 @@ def contributions(portrait) -> Contributions:
     folders), source_file (name), sha256, rows (of the stored table), rows_used (rows of
     the territory, its communes or its references), saved_at, fictional, member.
     """
-    import pyarrow.parquet as pq
-
     from abs_lib.indicators import Geography as MembershipIndex
-    from abs_lib.indicators.inputs import iris_communes
-    from abs_lib.indicators.loading import code_column_of
     from abs_lib.territories.fit import GeographyFit
 
     place = portrait.territory
@@ -223,18 +257,13 @@ def contributions(portrait) -> Contributions:
         geo, basis = None, None
         parquet = data.get("parquet")
         path = portrait.data_dir / parquet if parquet else None
-        if path is not None and path.is_file():
-            columns = pq.read_schema(path).names
-            column = code_column_of(columns)
+        state = _file_state(path) if path is not None else None
+        if state is not None:
+            column = _code_column(str(path), state)
             if level in _NATIONAL_LEVELS:
                 used = int(data.get("rows") or 0) if level in wanted else 0
             elif column is not None:
-                if level == "iris":
-                    extra = [c for c in ("DEPCOM", "COM") if c in columns and c != column]
-                    codes = _ArrowCodes.of_series(iris_communes(_read_codes(path, [column, *extra]),
-                                                                iris_column=column))
-                else:
-                    codes = _ArrowCodes.read(path, column)
+                codes = _stored_codes(str(path), state, level == "iris")
                 targets = wanted.get("commune" if level == "iris" else level, set())
                 if level in ("commune", "iris") and len(codes):
                     if portrait.fictional:  # the demo's files are in its own geography, never harmonised

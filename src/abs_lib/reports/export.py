@@ -88,6 +88,8 @@ td code { word-break: break-all; }
 .abs-toc ol ol { padding-left: 1rem; }
 .abs-toc li { margin: 0.15rem 0; break-inside: avoid; }
 @media (min-width: 700px) { .abs-toc > ol { columns: 2; column-gap: 2rem; } }
+.abs-cle-carte { margin: 0.25rem 0 1rem; padding-left: 2.25rem; font-size: 0.9rem; columns: 12rem; column-gap: 1.5rem; }
+.abs-cle-carte li { break-inside: avoid; }
 .abs-sha { min-width: 10em; }
 .abs-sha code { word-break: break-all; font-size: 0.75rem; }
 .abs-fictif { background: #fff3cd; border-left: 4px solid #e0a800; padding: 0.5rem 0.75rem; }

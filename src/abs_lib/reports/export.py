@@ -161,13 +161,28 @@ def _span(cell, name: str) -> int:
         return 1
 
 
+def _cells(tr) -> list:
+    """The ``td``/``th`` children of a row (not those of a table nested in it)."""
+    return [child for child in tr if child.tag in ("td", "th")]
+
+
+def _text(element) -> str:
+    """The element's text, pieces stripped and joined by one space (BeautifulSoup's
+    ``get_text(" ", strip=True)``)."""
+    return " ".join(piece.strip() for piece in element.itertext() if piece.strip())
+
+
+def _add_class(element, name: str) -> None:
+    element.set("class", " ".join([*element.get("class", "").split(), name]))
+
+
 def _layout(rows) -> list[list[tuple[object, int, int]]]:
     """Each row's cells with their first column and width, honouring colspan and rowspan."""
     pending: dict[int, int] = {}  # column -> rows still covered by a rowspan from above
     laid = []
     for tr in rows:
         col, placed = 0, []
-        for cell in tr.find_all(["td", "th"], recursive=False):
+        for cell in _cells(tr):
             while pending.get(col, 0) > 0:
                 col += 1
             width, height = _span(cell, "colspan"), _span(cell, "rowspan")
@@ -181,6 +196,11 @@ def _layout(rows) -> list[list[tuple[object, int, int]]]:
     return laid
 
 
+def _owner(element):
+    """The nearest table around ``element``."""
+    return next(element.iterancestors("table"), None)
+
+
 def _label_table(table) -> bool:
     """Give each data cell a ``data-label`` (its column headers) so phones can show rows as cards.
 
@@ -190,16 +210,15 @@ def _label_table(table) -> bool:
     (never wrapped); tables of ``WIDE_MIN_COLUMNS`` columns or more get ``abs-wide``
     (smaller type). Returns whether the table was marked ``abs-cards``.
     """
-    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
-    head = [tr for tr in rows if tr.parent.name == "thead"]
-    if not head and rows and len(rows[0].find_all(["td", "th"], recursive=False)) > 1 \
-            and not rows[0].find_all("td", recursive=False):
+    rows = [tr for tr in table.iter("tr") if _owner(tr) is table]
+    head = [tr for tr in rows if tr.getparent().tag == "thead"]
+    if not head and rows and len(_cells(rows[0])) > 1 and not [c for c in rows[0] if c.tag == "td"]:
         head = rows[:1]
     body = [tr for tr in rows if tr not in head]
     labels: dict[int, list[str]] = {}
     for placed in _layout(head):
         for cell, col, width in placed:
-            text = " ".join(cell.get_text(" ", strip=True).split())
+            text = " ".join(_text(cell).split())
             for c in range(col, col + width):
                 if text and text not in labels.setdefault(c, []):
                     labels[c].append(text)
@@ -208,32 +227,32 @@ def _label_table(table) -> bool:
     for placed in _layout(body):
         for cell, col, width in placed:
             columns = max(columns, col + width)
-            if cell.name != "td":
+            if cell.tag != "td":
                 continue
-            text = cell.get_text(" ", strip=True)
+            text = _text(cell)
             if _NUMBER.match(text):
-                cell["class"] = [*cell.get("class", []), "abs-num"]
+                _add_class(cell, "abs-num")
             elif any(len(word) > LONG_WORD for word in re.split(r"[\s\-/]+", text)):
-                cell["class"] = [*cell.get("class", []), "abs-long"]
+                _add_class(cell, "abs-long")
             label = " – ".join(labels.get(col, []))
             if label:
-                cell["data-label"] = label
+                cell.set("data-label", label)
                 labelled = True
     if columns >= WIDE_MIN_COLUMNS:
-        table["class"] = [*table.get("class", []), "abs-wide"]
+        _add_class(table, "abs-wide")
     if labelled and columns >= CARDS_MIN_COLUMNS:
-        table["class"] = [*table.get("class", []), "abs-cards"]
-        table["role"] = "table"  # CSS cards (display: block) must not hide the table from screen readers
-        for group in table.find_all(["thead", "tbody", "tfoot"]):
-            if group.find_parent("table") is table:
-                group["role"] = "rowgroup"
+        _add_class(table, "abs-cards")
+        table.set("role", "table")  # CSS cards (display: block) must not hide the table from screen readers
+        for group in table.iter("thead", "tbody", "tfoot"):
+            if _owner(group) is table:
+                group.set("role", "rowgroup")
         for tr in rows:
-            tr["role"] = "row"
-            for cell in tr.find_all(["td", "th"], recursive=False):
-                if cell.name == "td":
-                    cell["role"] = "cell"
+            tr.set("role", "row")
+            for cell in _cells(tr):
+                if cell.tag == "td":
+                    cell.set("role", "cell")
                 else:
-                    cell["role"] = "columnheader" if tr in head else "rowheader"
+                    cell.set("role", "columnheader" if tr in head else "rowheader")
         return True
     return False
 
@@ -268,41 +287,47 @@ def make_accessible(body: str) -> tuple[str, str]:
     """Post-process nbconvert's cells: heading ids, card labels on table cells, image alt.
 
     Returns the new body and the table of contents built from its h2/h3 headings.
-    Uses a real HTML parser; attributes nbconvert writes (``alt``, ``width``…) are kept.
+    Uses a real HTML parser (lxml: a real report's page, base64 figures included, in
+    0.03 s where BeautifulSoup over lxml took 0.19 s); attributes nbconvert writes
+    (``alt``, ``width``…) are kept.
     """
     from urllib.parse import unquote
 
-    from bs4 import BeautifulSoup
+    import lxml.html
 
-    # lxml parses a report's page (base64 figures included) 3 to 4 times faster than html.parser.
-    soup = BeautifulSoup(f"<body>{body}</body>", "lxml")
-    headings = soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])
-    used = set(_RESERVED_IDS) | {tag["id"] for tag in soup.find_all(id=True) if tag not in headings}
+    parser = lxml.html.HTMLParser(huge_tree=True)  # figures are long base64 attributes
+    root = lxml.html.document_fromstring(f"<html><body>{body}</body></html>", parser=parser)
+    page = root.body
+    headings = list(page.iter("h1", "h2", "h3", "h4", "h5", "h6"))
+    used = set(_RESERVED_IDS) | {tag.get("id") for tag in page.iter() if tag.get("id") and tag not in headings}
     renamed: dict[str, str] = {}
     entries = []
     for heading in headings:
-        for anchor in heading.find_all("a", class_="anchor-link"):
-            anchor.decompose()
-        text = " ".join(heading.get_text(" ", strip=True).split())
+        for anchor in list(heading.iter("a")):
+            if "anchor-link" in anchor.get("class", "").split():
+                anchor.drop_tree()  # its tail text stays
+        text = " ".join(_text(heading).split())
         old = heading.get("id")
         new = _slug(text, used)
         # Links written in the notebook use Jupyter's anchors: the heading's text, spaces as "-".
         for alias in (old and unquote(old), text.replace(" ", "-"), text):
             if alias:
                 renamed.setdefault(alias, new)
-        heading["id"] = new
-        if heading.name in ("h2", "h3") and text:
-            entries.append((heading.name, new, text))
-    for link in soup.find_all("a", href=True):
-        target = unquote(link["href"][1:]) if link["href"].startswith("#") else None
+        heading.set("id", new)
+        if heading.tag in ("h2", "h3") and text:
+            entries.append((heading.tag, new, text))
+    for link in page.iter("a"):
+        href = link.get("href")
+        target = unquote(href[1:]) if href and href.startswith("#") else None
         if target in renamed:
-            link["href"] = "#" + renamed[target]
-    for table in soup.find_all("table"):
+            link.set("href", "#" + renamed[target])
+    for table in list(page.iter("table")):
         _label_table(table)
-    for image in soup.find_all("img"):
+    for image in page.iter("img"):
         if not str(image.get("alt", "")).strip():
-            image["alt"] = DEFAULT_ALT
-    return soup.body.decode_contents(), _toc(entries)
+            image.set("alt", DEFAULT_ALT)
+    lead = html_lib.escape(page.text, quote=False) if page.text else ""  # text before the first tag
+    return lead + "".join(lxml.html.tostring(child, encoding="unicode") for child in page), _toc(entries)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,11 @@ shared between processes count in each) and PSS (shared pages divided). Not a te
     .venv/bin/python benchmarks/bench_batch.py --notebook tests/fixtures/notebooks/batch_study.ipynb
 
 Default notebook: ``notebooks/diagnostic.ipynb`` when it exists, else the batch test fixture.
+
+Bytecode: ``abs_lib`` is compiled first (``compileall``), as ``pip install`` does. Without it,
+on a machine with ``PYTHONDONTWRITEBYTECODE=1`` (this one) and an editable install, each
+process compiles abs's modules again: (a) paid it twice per report and (b) once per process,
+which flattered the ratio (measures of this file before 2 December 2026, 4ᵉ partie).
 """
 
 from __future__ import annotations
@@ -131,6 +136,11 @@ def main() -> int:
     parser.add_argument("--cellules", dest="cells", action="store_true",
                         help="affiche aussi la durée moyenne de chaque cellule et de chaque étape")
     args = parser.parse_args()
+    import compileall
+
+    import abs_lib
+
+    compileall.compile_dir(str(Path(abs_lib.__file__).parent), quiet=1)  # as pip install does
 
     notebook = args.notebook or (REPO / "notebooks" / "diagnostic.ipynb")
     if not notebook.is_file():

@@ -305,15 +305,25 @@ def _manager_class():
     """The report's kernel manager (``reports.kernel``) handing out one client, kept connected.
 
     Why: nbclient makes a client per notebook and waits until its sockets receive (0.2 s
-    per report); the kept client is connected once, and started only once."""
+    per report); the kept client is connected, started and checked once."""
     from jupyter_client.asynchronous import AsyncKernelClient
 
     from abs_lib.reports.kernel import InterpreterKernelManager
 
     class KeptClient(AsyncKernelClient):
+        ready = False  # answered once: its sockets are connected for good
+
         def start_channels(self, *args, **kwargs) -> None:
             if not self.channels_running:
                 super().start_channels(*args, **kwargs)
+
+        async def wait_for_ready(self, timeout=None) -> None:
+            # jupyter_client's check waits up to 0.2 s for an IOPub message each time (0.2 s per
+            # report, measured); once connected, the kept client has nothing more to wait for
+            # (``KeptKernel`` has just run its reset in the kernel).
+            if not self.ready:
+                await AsyncKernelClient.wait_for_ready(self, timeout)
+                self.ready = True
 
     class KeptKernelManager(InterpreterKernelManager):
         kept_client = None

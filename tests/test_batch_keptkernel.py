@@ -121,3 +121,12 @@ def test_a_kept_kernel_writes_the_same_report_as_a_new_kernel(tmp_path):
     assert tables and tables == sorted(p.name for p in new.folder.glob("*.csv"))
     for name in tables:
         assert (warm.folder / name).read_bytes() == (new.folder / name).read_bytes(), name
+
+
+def test_a_kernel_that_cannot_start_is_said_in_french():
+    from abs_lib.batch.worker import _kept_kernel_manager
+
+    broken = KeptKernel(kernel_name="noyau-inexistant")
+    with pytest.raises(ReportError, match="Le noyau Jupyter du worker n'a pas pu démarrer .*--noyaux-neufs"):
+        _kept_kernel_manager(broken)
+    assert broken.km is None and broken.started == 0

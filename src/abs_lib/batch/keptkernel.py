@@ -88,8 +88,8 @@ class KeptKernel:
     """In a batch worker: the kernel manager its reports run in, started and reset as needed.
 
     ``before_report()`` gives the kernel manager to pass to ``build_report(kernel_manager=…)``;
-    ``after_report(ok)`` closes the clients the report opened and replaces the kernel when
-    needed. Not thread-safe: a worker runs one report at a time.
+    ``after_report(ok)`` replaces the kernel when needed. A worker runs one report at a time;
+    a lock only orders them with ``start_soon`` and ``close``.
     """
 
     def __init__(self, kernel_name: str = "python3", *, modules=(), max_reports: int = 200,
@@ -166,9 +166,11 @@ class KeptKernel:
             return
         from jupyter_core.utils import run_sync
 
-        if km.kept_client is not None:
-            km.kept_client.stop_channels()
-
+        try:
+            if km.kept_client is not None:
+                km.kept_client.stop_channels()
+        except Exception:  # noqa: BLE001 - the kernel is stopped anyway
+            pass
         try:
             run_sync(km.shutdown_kernel)(now=True)
         except Exception:  # noqa: BLE001 - already dead

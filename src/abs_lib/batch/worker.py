@@ -197,7 +197,7 @@ def run_report_task(task: ReportTask) -> ReportOutcome:
     ok = False
     with MemorySampler() as memory:
         try:
-            kernel_manager = kept.before_report() if kept is not None else None
+            kernel_manager = _kept_kernel_manager(kept) if kept is not None else None
             outcome.kernel = "reutilise" if kept is not None and not kept.fresh else "neuf"
             result = build_report(
                 task.territory, task.study, year=task.year, data_dir=task.data_dir,
@@ -229,6 +229,17 @@ def run_report_task(task: ReportTask) -> ReportOutcome:
     outcome.peak_rss = memory.peak
     outcome.peak_pss = memory.peak_pss
     return outcome
+
+
+def _kept_kernel_manager(kept):
+    """The worker's kept kernel, started or reset; a French ``ReportError`` when it cannot be."""
+    from abs_lib.errors import ReportError
+
+    try:
+        return kept.before_report()
+    except Exception as error:  # noqa: BLE001 - jupyter_client's own errors are in English
+        raise ReportError(f"Le noyau Jupyter du worker n'a pas pu démarrer ({type(error).__name__} : {error}). "
+                          "Relancez le lot ; si l'échec revient, essayez --noyaux-neufs.") from error
 
 
 def _generated_at(provenance: Path) -> str | None:

@@ -19,11 +19,9 @@ one the report shows:
 from __future__ import annotations
 
 import functools
-import os
 import re
 from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import PurePosixPath, PureWindowsPath
-from stat import S_ISREG as stat_is_file
 
 from typing import TYPE_CHECKING
 
@@ -95,19 +93,11 @@ def _read_codes(path, columns: list[str]) -> pd.DataFrame:
     return pd.read_parquet(path, columns=columns)
 
 
-def _file_state(path) -> tuple[int, int] | None:
-    """(modification time, size) of a stored file, None when it is not there."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (stat.st_mtime_ns, stat.st_size) if stat_is_file(stat.st_mode) else None
-
-
-# Cached per file and state: a batch worker's kept kernel reads each stored file's codes once
-# for all its reports (0.1 s of a demo report's provenance), and a rewritten file is read again.
+# Cached per file and state (``cache.file_state``: size, times, inode): a batch worker's kept
+# kernel reads each stored file's codes once for all its reports (0.1 s of a demo report's
+# provenance), and a rewritten file is read again.
 @functools.lru_cache(maxsize=256)
-def _code_column(path: str, state: tuple[int, int]) -> str | None:
+def _code_column(path: str, state: tuple) -> str | None:
     import pyarrow.parquet as pq
 
     from abs_lib.indicators.loading import code_column_of
@@ -116,7 +106,7 @@ def _code_column(path: str, state: tuple[int, int]) -> str | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _stored_codes(path: str, state: tuple[int, int], iris: bool) -> _ArrowCodes:
+def _stored_codes(path: str, state: tuple, iris: bool) -> _ArrowCodes:
     """The codes of a stored table; of an IRIS table, the communes of its IRIS."""
     import pyarrow.parquet as pq
 
@@ -230,6 +220,7 @@ def contributions(portrait) -> Contributions:
     the territory, its communes or its references), saved_at, fictional, member.
     """
     from abs_lib.indicators import Geography as MembershipIndex
+    from abs_lib.indicators.cache import file_state
     from abs_lib.territories.fit import GeographyFit
 
     place = portrait.territory
@@ -257,7 +248,7 @@ def contributions(portrait) -> Contributions:
         geo, basis = None, None
         parquet = data.get("parquet")
         path = portrait.data_dir / parquet if parquet else None
-        state = _file_state(path) if path is not None else None
+        state = tuple(file_state(path)) if path is not None and path.is_file() else None
         if state is not None:
             column = _code_column(str(path), state)
             if level in _NATIONAL_LEVELS:

@@ -425,8 +425,9 @@ def _key(fig, names: list[str] | None, in_figure: bool) -> list[str] | None:
 def _write_labels(ax, data: _MapData, labels, zorder=3) -> list[str] | None:
     """Names on the map when none collide, else numbers on the map and a key (alphabetical).
 
-    Returns the key: the names of the numbered communes, number 1 first (or None). Label boxes are measured in points and
-    converted to map units at the rendered scale, so the check needs no drawing.
+    Returns the key: the names of the numbered communes, number 1 first (or None). Label
+    boxes are measured in points and converted to map units at the rendered scale, so the
+    check needs no drawing.
     """
     if labels is False or labels is None or len(data.communes) > MAX_LABELLED:
         return None

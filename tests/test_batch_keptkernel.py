@@ -130,3 +130,21 @@ def test_a_kernel_that_cannot_start_is_said_in_french():
     with pytest.raises(ReportError, match="Le noyau Jupyter du worker n'a pas pu démarrer .*--noyaux-neufs"):
         _kept_kernel_manager(broken)
     assert broken.km is None and broken.started == 0
+
+
+def test_a_worker_warms_up_while_its_kernel_starts(tmp_path):
+    """``WarmUp.setup`` imports papermill while a thread starts the kernel: in a new interpreter
+    (nothing imported yet) both imported jupyter_client at once and papermill's import failed."""
+    import subprocess
+    import sys
+
+    code = ("from abs_lib.batch import worker\n"
+            "from abs_lib.batch.keptkernel import notebook_imports\n"
+            f"plugin = worker.WarmUp(preload=notebook_imports({str(DIAGNOSTIC)!r}))\n"
+            "plugin.setup(None)\n"
+            "assert worker._KEPT_KERNEL.before_report() is not None\n"
+            "plugin.teardown(None)\n"
+            "print('pret')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert done.stdout.strip() == "pret"

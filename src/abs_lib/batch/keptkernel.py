@@ -105,7 +105,12 @@ class KeptKernel:
         self._lock = threading.RLock()
 
     def start_soon(self) -> threading.Thread:
-        """Start the kernel (and its imports) in a thread: a worker does it while the batch prepares."""
+        """Start the kernel (and its imports) in a thread: a worker does it while the batch prepares.
+
+        jupyter_client is imported here first: imported by this thread while the caller imports
+        papermill (which imports it too), its circular ``__init__``/``manager`` imports failed
+        with « partially initialized module » (every time in ``WarmUp.setup``)."""
+        _manager_class()
 
         def start():
             with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import sys
 
 import nbformat
 import pytest
@@ -136,7 +137,6 @@ def test_a_worker_warms_up_while_its_kernel_starts(tmp_path):
     """``WarmUp.setup`` imports papermill while a thread starts the kernel: in a new interpreter
     (nothing imported yet) both imported jupyter_client at once and papermill's import failed."""
     import subprocess
-    import sys
 
     code = ("from abs_lib.batch import worker\n"
             "from abs_lib.batch.keptkernel import notebook_imports\n"
@@ -148,3 +148,22 @@ def test_a_worker_warms_up_while_its_kernel_starts(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr[-1500:]
     assert done.stdout.strip() == "pret"
+
+
+def test_the_kernel_keeps_freed_memory_unless_the_user_said_otherwise(monkeypatch, kept):
+    """glibc's allocator settings reach the kernel on Linux (``reports.kernel.KERNEL_MALLOC_SETTINGS``);
+    a value the user exported is kept; other systems get nothing added."""
+    import psutil
+
+    from abs_lib.reports.kernel import KERNEL_MALLOC_SETTINGS
+
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    kept.before_report()
+    environment = psutil.Process(kept.pid()).environ()
+    assert environment["PATH"] == os.environ["PATH"]  # added to this process's environment, not instead of it
+    assert environment["MALLOC_TRIM_THRESHOLD_"] == "65536"
+    if sys.platform.startswith("linux"):
+        assert environment["MALLOC_MMAP_THRESHOLD_"] == KERNEL_MALLOC_SETTINGS["MALLOC_MMAP_THRESHOLD_"] == str(32 * 2**20)
+    else:
+        assert "MALLOC_MMAP_THRESHOLD_" not in environment

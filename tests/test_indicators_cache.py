@@ -194,3 +194,36 @@ def test_the_computed_table_of_a_study_is_cached_and_renewed_by_a_reimport(store
     third = table()
     assert len(computed) == 2, "a re-imported file must recompute the table"
     assert not third.equals(first)
+
+
+def test_the_table_of_a_batch_is_cached_and_renewed_by_a_reimport(store, shared_data, monkeypatch, tmp_path):
+    from abs_lib.portrait import shared
+    from abs_lib.territories import find_territory
+
+    territories = [find_territory("200000925"), find_territory("21231")]
+    computed = []
+    original = shared.compute_table
+    monkeypatch.setattr(shared, "compute_table", lambda *a, **k: computed.append(1) or original(*a, **k))
+
+    def batch_table(out: str) -> pd.DataFrame:
+        params = shared.precompute_shared_tables(territories, "diagnostic", None, store.root, tmp_path / out)
+        return pd.read_parquet(params["shared_tables"])
+
+    first, second = batch_table("lot1"), batch_table("lot2")
+    assert len(computed) == 1, "a batch run again on the same data reads its table from the cache"
+    pd.testing.assert_frame_equal(first, second)
+    assert (tmp_path / "lot1" / shared.SHARED_FILE).read_bytes() == (tmp_path / "lot2" / shared.SHARED_FILE).read_bytes()
+    assert {"200000925", "21231", "21005"} <= set(first["territory"])
+
+    edited = tmp_path / "edite" / FILE
+    edited.parent.mkdir()
+    lines = (shared_data / "filosofi" / FILE).read_text(encoding="utf-8-sig").splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("21005;"))  # Aiserey, in the EPCI
+    cells = lines[row].split(";")
+    cells[6] = str(int(cells[6]) + 1000)  # Q216, its median income
+    lines[row] = ";".join(cells)
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert all(r.ok for r in import_files([edited], store, replace=True))
+    third = batch_table("lot3")
+    assert len(computed) == 2, "a re-imported file must recompute the batch's table"
+    assert not third.equals(first)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from abs_lib.batch.keptkernel import LIBRARY_MODULES, notebook_imports
+from abs_lib.reports.keptkernel import LIBRARY_MODULES, notebook_imports
 from abs_lib.batch.index import write_index
 from abs_lib.batch.inputs import data_fingerprint, report_inputs, why_regenerate, write_inputs
 from abs_lib.batch.prepare import register_prepare_hook, resolve_prepare_hook, run_prepare

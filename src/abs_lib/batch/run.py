@@ -241,7 +241,7 @@ def run_batch(
     paths = [str(data_source), str(notebook), str(reports_path)]
     preload = None  # the workers' warm-up plugin, with the imports of their kept kernels
     if prewarm:
-        from abs_lib.batch.keptkernel import notebook_imports
+        from abs_lib.reports.keptkernel import notebook_imports
         from abs_lib.batch.worker import WarmUp
 
         preload = WarmUp(notebook_imports(notebook))

@@ -311,7 +311,7 @@ class WarmUp(WorkerPlugin):
         global _KEPT_KERNEL
         self.teardown(worker)
         if self.preload is not None:
-            from abs_lib.batch.keptkernel import KeptKernel
+            from abs_lib.reports.keptkernel import KeptKernel
 
             _KEPT_KERNEL = KeptKernel(modules=self.preload)
             _KEPT_KERNEL.start_soon()

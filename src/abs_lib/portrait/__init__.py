@@ -22,7 +22,7 @@ from abs_lib.portrait.tables import (
 def warm_caches() -> None:
     """Fill the per-process caches every study uses (registry, catalog, geographies, fonts).
 
-    A batch worker's kept kernel calls this when it starts (``batch.keptkernel``), while
+    A batch worker's kept kernel calls this when it starts (``reports.keptkernel``), while
     the batch prepares, instead of its first report reading the same files.
     """
     import io

@@ -125,9 +125,10 @@ def execute_study(
         Copy cell outputs to papermill's logger.
     keep_failed_as : path, optional
         Where to keep a failed notebook (default: ``<stem>.echec.ipynb`` beside ``output_path``).
-    kernel_manager : jupyter_client kernel manager, optional
-        A kernel kept by the caller (``batch.keptkernel``): the notebook runs in it and it is
-        left running; default: a new kernel, stopped once the notebook ran.
+    kernel_manager : jupyter_client kernel manager, or a function giving one, optional
+        A kernel kept by the caller (``reports.keptkernel``): the notebook runs in it and it is
+        left running; default: a new kernel, stopped once the notebook ran. A function is
+        called once papermill is imported: a kernel starting meanwhile is waited for then.
 
     Returns
     -------
@@ -145,6 +146,9 @@ def execute_study(
     from papermill.exceptions import PapermillExecutionError
 
     from abs_lib.reports.kernel import InterpreterKernelManager
+
+    if callable(kernel_manager):  # a kernel started before these imports (``build_report``)
+        kernel_manager = kernel_manager()
 
     notebook_path = Path(notebook_path)
     output_path = Path(output_path)

@@ -36,6 +36,7 @@ a younger one may belong to a run still going, e.g. in a batch).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -234,6 +235,34 @@ def _prepare_export_meanwhile():
     return thread
 
 
+def _kernel_starting_now(notebook: Path, kernel_name: str):
+    """A kernel for this report, started at once in a thread with the notebook's imports
+    (``reports.keptkernel``), or None for a kernel of another interpreter (papermill starts it).
+
+    Why: the kernel starts and imports pandas, matplotlib, geopandas… (about 2 s) on one core
+    while this process imports papermill and nbconvert on the other, instead of after them.
+    """
+    from abs_lib.reports.kernel import SAME_INTERPRETER_KERNELS
+
+    if kernel_name.lower() not in SAME_INTERPRETER_KERNELS:
+        return None
+    from abs_lib.reports.keptkernel import KeptKernel, notebook_imports
+
+    kernel = KeptKernel(kernel_name, modules=notebook_imports(notebook), max_reports=1)
+    kernel.start_soon()
+    return kernel
+
+
+def _started(kernel):
+    """The kernel manager of ``kernel`` once started; a French ``ReportError`` when it cannot start."""
+    try:
+        return kernel.before_report()
+    except Exception as error:  # noqa: BLE001 - jupyter_client's own errors are in English
+        raise ReportError(f"Le noyau Jupyter n'a pas démarré ({type(error).__name__} : {error}). Relancez la "
+                          "commande ; si l'échec revient, vérifiez que le paquet ipykernel est installé "
+                          "dans l'environnement d'abs.") from error
+
+
 def build_report(
     territory,
     study: str | Study,
@@ -328,13 +357,20 @@ def build_report(
     params["tables_dir"] = str(staging)  # the notebook writes its indicator tables there
     timings: dict[str, float] = {}
     skip_unused_optional_imports()
+    early = _kernel_starting_now(notebook, kernel_name) if kernel_manager is None else None
+    if early is not None:
+        kernel_manager = functools.partial(_started, early)
     warming = _prepare_export_meanwhile()
     try:
         start = time.perf_counter()
         say(f"1/4 Exécution du notebook « {notebook.name} » pour le territoire {code}…")
-        nb = execute_study(notebook, staging / f"{stem}.ipynb", transportable(params), kernel_name=kernel_name,
-                           timeout=timeout, keep_failed_as=folder / f"{stem}{FAILED_SUFFIX}",
-                           kernel_manager=kernel_manager)
+        try:
+            nb = execute_study(notebook, staging / f"{stem}.ipynb", transportable(params), kernel_name=kernel_name,
+                               timeout=timeout, keep_failed_as=folder / f"{stem}{FAILED_SUFFIX}",
+                               kernel_manager=kernel_manager)
+        finally:
+            if early is not None:
+                early.close()
         timings["execution"] = time.perf_counter() - start
 
         provenance = read_provenance(nb)

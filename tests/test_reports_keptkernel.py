@@ -10,7 +10,7 @@ import sys
 import nbformat
 import pytest
 
-from abs_lib.batch.keptkernel import KeptKernel, notebook_imports
+from abs_lib.reports.keptkernel import KeptKernel, notebook_imports
 from abs_lib.errors import ReportError
 from abs_lib.reports.execute import execute_study
 from abs_lib.reports.run import build_report
@@ -139,7 +139,7 @@ def test_a_worker_warms_up_while_its_kernel_starts(tmp_path):
     import subprocess
 
     code = ("from abs_lib.batch import worker\n"
-            "from abs_lib.batch.keptkernel import notebook_imports\n"
+            "from abs_lib.reports.keptkernel import notebook_imports\n"
             f"plugin = worker.WarmUp(preload=notebook_imports({str(DIAGNOSTIC)!r}))\n"
             "plugin.setup(None)\n"
             "assert worker._KEPT_KERNEL.before_report() is not None\n"

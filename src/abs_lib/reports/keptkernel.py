@@ -21,6 +21,10 @@ new one; so is one that ran ``max_reports`` reports.
 
 :class:`KeptKernel` lives in the worker; :func:`remember_state` and
 :func:`restore_state` run in the kernel (this module imports nothing heavy).
+
+A single report (``build_report`` without a kernel given) uses one too, for one report: its
+kernel starts, in a thread, with the notebook's imports, while the command imports papermill
+and nbconvert (0.3 to 0.5 s less for ``abs report``, BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -36,8 +40,8 @@ KERNEL_ARGUMENTS = ("--HistoryManager.enabled=False",)
 #: notebook's ``import`` lines do not show them; imported with the notebook's own.
 LIBRARY_MODULES = ("geopandas", "shapely.geometry", "pyproj", "xlsxwriter", "pyarrow.parquet",
                    "pandas.io.formats.style", "PIL.PngImagePlugin")
-_REMEMBER = "import abs_lib.batch.keptkernel as _abs_k; _abs_k.remember_state(); del _abs_k"
-_RESTORE = "import abs_lib.batch.keptkernel as _abs_k; _abs_k.restore_state()"
+_REMEMBER = "import abs_lib.reports.keptkernel as _abs_k; _abs_k.remember_state(); del _abs_k"
+_RESTORE = "import abs_lib.reports.keptkernel as _abs_k; _abs_k.restore_state()"
 
 _STATE: dict | None = None  # in the kernel: what it was like when new
 
@@ -304,7 +308,7 @@ def preload(modules) -> None:
 
 
 def _preload_code(modules) -> str:
-    return f"import abs_lib.batch.keptkernel as _abs_k; _abs_k.preload({list(modules)!r}); del _abs_k"
+    return f"import abs_lib.reports.keptkernel as _abs_k; _abs_k.preload({list(modules)!r}); del _abs_k"
 
 
 @functools.lru_cache(maxsize=1)

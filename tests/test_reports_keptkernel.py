@@ -115,7 +115,12 @@ def test_a_kept_kernel_writes_the_same_report_as_a_new_kernel(tmp_path):
         assert kept.started == 1
     finally:
         kept.close()
-    new = build_report("000000002", STUDIES["diagnostic"], reports_dir=tmp_path / "neuf")
+    bare = KeptKernel()  # a new kernel, nothing imported before the notebook (as papermill starts one)
+    try:
+        new = build_report("000000002", STUDIES["diagnostic"], reports_dir=tmp_path / "neuf",
+                           kernel_manager=bare.before_report())
+    finally:
+        bare.close()
     images = _images(warm.html)
     assert len(images) >= 8 and images == _images(new.html)
     tables = sorted(p.name for p in warm.folder.glob("*.csv"))
@@ -167,3 +172,48 @@ def test_the_kernel_keeps_freed_memory_unless_the_user_said_otherwise(monkeypatc
         assert environment["MALLOC_MMAP_THRESHOLD_"] == KERNEL_MALLOC_SETTINGS["MALLOC_MMAP_THRESHOLD_"] == str(32 * 2**20)
     else:
         assert "MALLOC_MMAP_THRESHOLD_" not in environment
+
+
+def _kernels() -> list:
+    import psutil
+
+    return [p for p in psutil.Process().children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+
+
+def test_a_single_report_starts_its_kernel_early_and_stops_it(tmp_path, monkeypatch):
+    """``build_report`` without a kernel: one kernel, started with the notebook's imports before
+    papermill runs, stopped when the notebook has run, whether it succeeded or failed."""
+    import psutil
+
+    from abs_lib.reports.studies import Study
+
+    seen = []
+    original = KeptKernel.before_report
+
+    def spy(self):
+        km = original(self)
+        seen.append((list(self.modules), psutil.Process(self.pid()).cmdline()))
+        return km
+
+    monkeypatch.setattr(KeptKernel, "before_report", spy)
+    result = build_report("000000001", STUDIES["diagnostic"], reports_dir=tmp_path)
+    assert result.html.is_file()
+    failing = nbformat.read(DIAGNOSTIC, as_version=4)
+    failing.cells.insert(3, nbformat.v4.new_code_cell("raise ValueError('exprès')"))
+    nbformat.write(failing, tmp_path / "echec.ipynb")
+    with pytest.raises(ReportError, match="exprès"):
+        build_report("000000001", Study("diagnostic", "Diagnostic", notebook=tmp_path / "echec.ipynb"),
+                     reports_dir=tmp_path)
+    assert len(seen) == 2
+    assert "geopandas" in seen[0][0] and "abs_lib.portrait" in seen[0][0]  # the study's imports, preloaded
+    assert all("ipykernel_launcher" in " ".join(cmd) for _, cmd in seen)
+    assert _kernels() == []
+
+
+def test_a_single_report_whose_kernel_cannot_start_says_it_in_french():
+    from abs_lib.reports.run import _started
+
+    broken = KeptKernel(kernel_name="noyau-inexistant")
+    with pytest.raises(ReportError, match="Le noyau Jupyter n'a pas démarré .*ipykernel"):
+        _started(broken)
+    broken.close()

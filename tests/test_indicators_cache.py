@@ -158,6 +158,19 @@ def test_a_damaged_cache_file_is_ignored(store, monkeypatch, tmp_path):
     assert KEY in again.level_tables
 
 
+def _reimport_with_aiserey_richer(store, shared_data, tmp_path) -> None:
+    """Re-import the FiLoSoFi extract with Aiserey's (21005, in the EPCI 200000925) median raised."""
+    edited = tmp_path / "edite" / FILE
+    edited.parent.mkdir()
+    lines = (shared_data / "filosofi" / FILE).read_text(encoding="utf-8-sig").splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("21005;"))
+    cells = lines[row].split(";")
+    cells[6] = str(int(cells[6]) + 1000)  # Q216, its median income
+    lines[row] = ";".join(cells)
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert all(r.ok for r in import_files([edited], store, replace=True))
+
+
 def test_the_computed_table_of_a_study_is_cached_and_renewed_by_a_reimport(store, shared_data, monkeypatch, tmp_path):
     from abs_lib.indicators import Geography as MembershipIndex
     from abs_lib.indicators import load_registry
@@ -182,15 +195,7 @@ def test_the_computed_table_of_a_study_is_cached_and_renewed_by_a_reimport(store
                      communes=place.communes, territories=supra)
     pd.testing.assert_frame_equal(first, fresh)
 
-    edited = tmp_path / "edite" / FILE
-    edited.parent.mkdir()
-    lines = (shared_data / "filosofi" / FILE).read_text(encoding="utf-8-sig").splitlines()
-    row = next(i for i, line in enumerate(lines) if line.startswith("21005;"))  # Aiserey, in the EPCI
-    cells = lines[row].split(";")
-    cells[6] = str(int(cells[6]) + 1000)  # Q216, its median income
-    lines[row] = ";".join(cells)
-    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert all(r.ok for r in import_files([edited], store, replace=True))
+    _reimport_with_aiserey_richer(store, shared_data, tmp_path)
     third = table()
     assert len(computed) == 2, "a re-imported file must recompute the table"
     assert not third.equals(first)
@@ -215,15 +220,7 @@ def test_the_table_of_a_batch_is_cached_and_renewed_by_a_reimport(store, shared_
     assert (tmp_path / "lot1" / shared.SHARED_FILE).read_bytes() == (tmp_path / "lot2" / shared.SHARED_FILE).read_bytes()
     assert {"200000925", "21231", "21005"} <= set(first["territory"])
 
-    edited = tmp_path / "edite" / FILE
-    edited.parent.mkdir()
-    lines = (shared_data / "filosofi" / FILE).read_text(encoding="utf-8-sig").splitlines()
-    row = next(i for i, line in enumerate(lines) if line.startswith("21005;"))  # Aiserey, in the EPCI
-    cells = lines[row].split(";")
-    cells[6] = str(int(cells[6]) + 1000)  # Q216, its median income
-    lines[row] = ";".join(cells)
-    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert all(r.ok for r in import_files([edited], store, replace=True))
+    _reimport_with_aiserey_richer(store, shared_data, tmp_path)
     third = batch_table("lot3")
     assert len(computed) == 2, "a re-imported file must recompute the batch's table"
     assert not third.equals(first)

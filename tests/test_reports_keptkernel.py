@@ -214,6 +214,6 @@ def test_a_single_report_whose_kernel_cannot_start_says_it_in_french():
     from abs_lib.reports.run import _started
 
     broken = KeptKernel(kernel_name="noyau-inexistant")
-    with pytest.raises(ReportError, match="Le noyau Jupyter n'a pas démarré .*ipykernel"):
+    with pytest.raises(ReportError, match="Le noyau Jupyter n'a pas pu démarrer .*ipykernel"):
         _started(broken)
     broken.close()

@@ -233,13 +233,7 @@ def run_report_task(task: ReportTask) -> ReportOutcome:
 
 def _kept_kernel_manager(kept):
     """The worker's kept kernel, started or reset; a French ``ReportError`` when it cannot be."""
-    from abs_lib.errors import ReportError
-
-    try:
-        return kept.before_report()
-    except Exception as error:  # noqa: BLE001 - jupyter_client's own errors are in English
-        raise ReportError(f"Le noyau Jupyter du worker n'a pas pu démarrer ({type(error).__name__} : {error}). "
-                          "Relancez le lot ; si l'échec revient, essayez --noyaux-neufs.") from error
+    return kept.ready("Relancez le lot ; si l'échec revient, essayez --noyaux-neufs.", whose=" du worker")
 
 
 def _generated_at(provenance: Path) -> str | None:

@@ -146,6 +146,17 @@ class KeptKernel:
                 self._start()
         return self.km
 
+    def ready(self, advice: str, *, whose: str = ""):
+        """:meth:`before_report`, its failure told in French (jupyter_client's errors are in English):
+        « Le noyau Jupyter{whose} n'a pas pu démarrer (…). {advice} »."""
+        from abs_lib.errors import ReportError
+
+        try:
+            return self.before_report()
+        except Exception as error:  # noqa: BLE001 - any start failure, said the same way
+            raise ReportError(f"Le noyau Jupyter{whose} n'a pas pu démarrer ({type(error).__name__} : {error}). "
+                              f"{advice}") from error
+
     @property
     def fresh(self) -> bool:
         """True when the next report is the current kernel's first."""

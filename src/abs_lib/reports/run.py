@@ -255,12 +255,8 @@ def _kernel_starting_now(notebook: Path, kernel_name: str):
 
 def _started(kernel):
     """The kernel manager of ``kernel`` once started; a French ``ReportError`` when it cannot start."""
-    try:
-        return kernel.before_report()
-    except Exception as error:  # noqa: BLE001 - jupyter_client's own errors are in English
-        raise ReportError(f"Le noyau Jupyter n'a pas démarré ({type(error).__name__} : {error}). Relancez la "
-                          "commande ; si l'échec revient, vérifiez que le paquet ipykernel est installé "
-                          "dans l'environnement d'abs.") from error
+    return kernel.ready("Relancez la commande ; si l'échec revient, vérifiez que le paquet ipykernel est "
+                        "installé dans l'environnement d'abs.")
 
 
 def build_report(

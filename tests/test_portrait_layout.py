@@ -239,3 +239,13 @@ def test_real_missing_values_point_to_a_listed_source(plaine):
     _check_pointers(plaine)
     incomplete = [m for m in missing_data(plaine) if m.incomplete]
     assert all(m.page_url.startswith("https://") or m.command == "abs data import FICHIER" for m in incomplete)
+
+
+def test_a_commune_study_says_why_it_has_no_commune_map(real_store, demo):
+    """A commune has no member communes to map: the report says so, not that its data is absent."""
+    commune = open_portrait("21231", data_dir=real_store)  # Dijon: its population is known
+    assert value(commune, "population")[0] > 100_000
+    shown = show.commune_map(commune, "population").text
+    assert "sans objet : le territoire étudié est une seule commune" in shown
+    assert "absent" not in shown and "non disponible" not in shown
+    assert isinstance(show.commune_map(demo, "population"), (show.Png, show.MapWithKey))  # an EPCI keeps its map

@@ -286,6 +286,9 @@ def indicator_figure(portrait: Portrait, indicator: str):
 
 
 def commune_map(portrait: Portrait, indicator: str):
+    if portrait.level == "commune":  # no member communes: the value is in the theme's table
+        return message(f"Carte par commune sans objet : le territoire étudié est une seule commune "
+                       f"({portrait.registry[indicator].label.lower()} : voir le tableau du thème).")
     if portrait.contours is None:
         return message("Carte non disponible : aucun contour de communes dans les données (téléchargez-les "
                        "avec « abs data fetch contours-communes » ou importez un fichier de contours GeoJSON "

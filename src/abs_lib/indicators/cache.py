@@ -108,6 +108,22 @@ def table_key(input_keys, *parts) -> str:
     return "table-" + hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
 
+def cached_table(data_root: Path, input_keys, parts, compute):
+    """``compute()``, kept in the cache under :func:`table_key` of ``input_keys`` and ``parts``
+    (recomputed when any input file, the code or a part changes; computed, not kept, when the
+    cache is disabled or the inputs have no key)."""
+    folder = cache_folder(data_root)
+    key = table_key(input_keys, *parts) if folder is not None and input_keys else None
+    if key is not None:
+        found = read(folder, key)
+        if found is not None:
+            return found
+    value = compute()
+    if key is not None:
+        write(folder, key, value)
+    return value
+
+
 def read(folder: Path | None, key: str):
     """The cached result of ``key``, or None (absent, unreadable, or written by another format)."""
     if folder is None:

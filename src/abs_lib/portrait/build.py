@@ -232,18 +232,11 @@ def _computed_table(store: Store, membership: pd.DataFrame, inputs, registry: Re
     """
     from abs_lib.indicators import cache
 
-    folder = cache.cache_folder(store.root)
-    key = None
-    if folder is not None and inputs.cache_keys:
-        key = cache.table_key(inputs.cache_keys, place.level, place.code, place.year, sorted(place.communes),
-                              sorted(supra), registry.path, len(inputs.entries))
-        found = cache.read(folder, key)
-        if isinstance(found, pd.DataFrame):
-            return found
-    table = compute_table(membership, inputs, registry, communes=place.communes, territories=supra)
-    if key is not None:
-        cache.write(folder, key, table)
-    return table
+    parts = (place.level, place.code, place.year, sorted(place.communes), sorted(supra), registry.path,
+             len(inputs.entries))
+    return cache.cached_table(store.root, inputs.cache_keys, parts,
+                              lambda: compute_table(membership, inputs, registry, communes=place.communes,
+                                                    territories=supra))
 
 
 _CATEGORIES = ("territory", "level", "indicator", "label", "theme", "unit", "source", "flags")

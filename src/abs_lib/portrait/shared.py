@@ -48,24 +48,16 @@ def _batch_table(store: Store, geography, inputs, registry, communes: list[str])
     """The batch's table, sorted by territory, kept in the input cache like one study's table
     (``portrait.build._computed_table``): a batch run again (an edited notebook, another study on
     the same territories) reads it instead of computing it (the demo's 20 territories: 2 s).
-
-    The key holds the key of every input file (its state, the geography, the code's checksum),
-    the communes and the registry: any change computes it again."""
+    Its key: every input file's key, the geography, the communes and the registry."""
     from abs_lib.indicators import cache
 
-    folder = cache.cache_folder(store.root)
-    key = None
-    if folder is not None and inputs.cache_keys:
-        key = cache.table_key(inputs.cache_keys, "lot", geography.year, communes, registry.path, len(inputs.entries))
-        found = cache.read(folder, key)
-        if isinstance(found, pd.DataFrame):
-            return found
-    table = compute_table(geography.membership(), inputs, registry, communes=communes)
-    table = table.astype({c: str for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)})
-    table = table.sort_values(["territory", "indicator", "vintage"], kind="stable").reset_index(drop=True)
-    if key is not None:
-        cache.write(folder, key, table)
-    return table
+    def compute() -> pd.DataFrame:
+        table = compute_table(geography.membership(), inputs, registry, communes=communes)
+        table = table.astype({c: str for c in table.columns if isinstance(table[c].dtype, pd.CategoricalDtype)})
+        return table.sort_values(["territory", "indicator", "vintage"], kind="stable").reset_index(drop=True)
+
+    parts = ("lot", geography.year, communes, registry.path, len(inputs.entries))
+    return cache.cached_table(store.root, inputs.cache_keys, parts, compute)
 
 
 def precompute_shared_tables(territories, study, year, data_dir, out_dir) -> dict:

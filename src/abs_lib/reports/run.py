@@ -353,13 +353,13 @@ def build_report(
     params["tables_dir"] = str(staging)  # the notebook writes its indicator tables there
     timings: dict[str, float] = {}
     skip_unused_optional_imports()
-    early = _kernel_starting_now(notebook, kernel_name) if kernel_manager is None else None
-    if early is not None:
-        kernel_manager = functools.partial(_started, early)
     warming = _prepare_export_meanwhile()
     try:
         start = time.perf_counter()
         say(f"1/4 Exécution du notebook « {notebook.name} » pour le territoire {code}…")
+        early = _kernel_starting_now(notebook, kernel_name) if kernel_manager is None else None
+        if early is not None:
+            kernel_manager = functools.partial(_started, early)
         try:
             nb = execute_study(notebook, staging / f"{stem}.ipynb", transportable(params), kernel_name=kernel_name,
                                timeout=timeout, keep_failed_as=folder / f"{stem}{FAILED_SUFFIX}",

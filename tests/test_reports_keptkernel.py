@@ -217,3 +217,22 @@ def test_a_single_report_whose_kernel_cannot_start_says_it_in_french():
     with pytest.raises(ReportError, match="Le noyau Jupyter n'a pas pu démarrer .*ipykernel"):
         _started(broken)
     broken.close()
+
+
+def test_the_library_modules_preloaded_are_those_a_study_imports(tmp_path):
+    """``LIBRARY_MODULES``, imported in advance by a kept kernel, are modules a diagnostic report
+    imports anyway (a module no study uses would only lengthen every kernel's start)."""
+    from abs_lib.reports.keptkernel import LIBRARY_MODULES
+
+    nb = nbformat.read(DIAGNOSTIC, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f"import sys\nprint(sorted(set({list(LIBRARY_MODULES)!r}) - set(sys.modules)))"))
+    nbformat.write(nb, tmp_path / "diagnostic.ipynb")
+    bare = KeptKernel()  # nothing imported in advance
+    try:
+        out = execute_study(tmp_path / "diagnostic.ipynb", tmp_path / "fait.ipynb",
+                            {"territory": "000000001", "level": "epci", "tables_dir": str(tmp_path / "tableaux")},
+                            kernel_manager=bare.before_report())
+    finally:
+        bare.close()
+    assert _stdout(out.cells[-1]).strip() == "[]"

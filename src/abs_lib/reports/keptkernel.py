@@ -39,7 +39,7 @@ KERNEL_ARGUMENTS = ("--HistoryManager.enabled=False",)
 #: What abs's studies import inside their functions (maps, XLSX tables, parquet reads): a
 #: notebook's ``import`` lines do not show them; imported with the notebook's own.
 LIBRARY_MODULES = ("geopandas", "shapely.geometry", "pyproj", "xlsxwriter", "pyarrow.parquet",
-                   "pandas.io.formats.style", "PIL.PngImagePlugin")
+                   "PIL.PngImagePlugin")
 _REMEMBER = "import abs_lib.reports.keptkernel as _abs_k; _abs_k.remember_state(); del _abs_k"
 _RESTORE = "import abs_lib.reports.keptkernel as _abs_k; _abs_k.restore_state()"
 

@@ -85,6 +85,31 @@ def test_local_structures_tell_the_new_creche_story(demo):
     assert local.after_rates["eaje"] == pytest.approx(55 / children * 100)
 
 
+def test_a_local_file_of_another_territory_counts_no_place(demo, tmp_path):
+    """A file whose structures are all outside the territory must not read « 0 place »."""
+    from abs_lib.portrait import display as show
+
+    other = tmp_path / "structures_dijon.csv"
+    other.write_text("nom_structure;code_commune;type;places;date_ouverture\n"
+                     "Crèche A;21231;EAJE;40;2010-01-04\nCrèche B;21231;EAJE;20;2021-09-01\n", encoding="utf-8")
+    local = local_coverage(demo, other, baseline=2013, after="2022-01-01")
+    rows = local.table.set_index("")
+    assert rows.loc["avant", "Places en structures (fichier local)"] == "n.d."
+    assert rows.loc["après", "Places pour 100 enfants"] == "n.d."
+    assert local.after_rates is None and "aucune des 2 structure(s)" in local.note and "21231" in local.note
+    shown = show.local_coverage(demo, local).text
+    assert "n.d." in shown and "structures_dijon.csv" in shown and "taux publié par la CAF" in shown
+
+    # One structure of the territory among others: only it is counted, without the note.
+    mixed = tmp_path / "structures_departement.csv"
+    mixed.write_text("nom_structure;code_commune;type;places;date_ouverture\n"
+                     "Crèche A;21231;EAJE;40;2010-01-04\nHalte;00001;halte-garderie;15;1998-09-01\n",
+                     encoding="utf-8")
+    counted = local_coverage(demo, mixed, baseline=2013, after="2022-01-01")
+    assert counted.note is None
+    assert counted.table.set_index("").loc["après", "Places en structures (fichier local)"] == "15"
+
+
 def test_enjeux_are_phrased_with_figures_and_references(demo):
     ranked = enjeux(demo, top=5)
     assert 1 <= len(ranked) <= 5

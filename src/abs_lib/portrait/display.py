@@ -319,6 +319,8 @@ def before_after(portrait: Portrait, theme_id: str, *, baseline: int, update: in
 def local_coverage(portrait: Portrait, local) -> Html:
     if local is None:
         return message("Pas de fichier local fourni (paramètre local_data) : seul le taux publié par la CAF est montré.")
+    if local.note:
+        return Html(html_table(local.table).text + message(local.note).text)
     return html_table(local.table)
 
 

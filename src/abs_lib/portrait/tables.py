@@ -333,8 +333,9 @@ class LocalCoverage:
     """Childcare coverage recomputed from the analyst's list of structures, before and after."""
 
     table: pd.DataFrame          # French table: date, places, children, places per 100 children
-    before_rates: pd.Series      # rates by mode (coverage_chart columns), EAJE from the local file
-    after_rates: pd.Series
+    before_rates: pd.Series | None  # rates by mode (coverage_chart columns), EAJE from the local file;
+    after_rates: pd.Series | None   # None when the file has no structure in the territory
+    note: str | None = None      # why the places are not counted, in French
 
 
 def local_coverage(portrait: Portrait, path, *, before: str | None = None, after: str | None = None,
@@ -354,9 +355,14 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
     frame = read_table(path)
     communes = list(portrait.territory.communes)
     code_column = next((c for c in ("code_commune", "commune") if c in frame.columns), None)
+    note = None
     if code_column is not None:  # a file of the whole département: keep the territory's structures
-        frame = frame.assign(**{code_column: local_commune_codes(frame[code_column])})
-        frame = frame[frame[code_column].isin(communes)]
+        codes = local_commune_codes(frame[code_column])
+        inside = codes.isin(communes).to_numpy()
+        if len(frame) and not inside.any():
+            # Another territory's file (or a mislabelled one) would otherwise read « 0 place ».
+            note = _no_local_structure_note(portrait, codes, path)
+        frame = frame.assign(**{code_column: codes})[inside]
     children, vintage = value(portrait, "enfants_0_2")
     if baseline is None:
         baseline = int(portrait.table["vintage"].min())
@@ -368,6 +374,8 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
     records, rates = [], []
     for label, day in (("avant", before), ("après", after)):
         places = local_places_by_commune(frame, as_of=day, communes=communes)["PLACES_LOCAL"].sum(min_count=1)
+        if note is not None:
+            places = np.nan
         rate = places / children * 100 if children and not np.isnan(children) else np.nan
         records.append({"": label, "Date": pd.Timestamp(day).strftime("%d/%m/%Y"),
                         "Places en structures (fichier local)": format_number(places, decimals=0),
@@ -375,7 +383,20 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
                         "Places pour 100 enfants": format_number(rate, decimals=1)})
         rates.append(caf.copy().astype(float))
         rates[-1]["eaje"] = rate
+    if note is not None:
+        return LocalCoverage(pd.DataFrame.from_records(records), None, None, note)
     return LocalCoverage(pd.DataFrame.from_records(records), rates[0], rates[1])
+
+
+def _no_local_structure_note(portrait: Portrait, codes: pd.Series, path) -> str:
+    """Why no place is counted: none of the file's structures is in one of the territory's communes."""
+    from pathlib import Path
+
+    found = sorted(set(codes.dropna()))
+    shown = ", ".join(found[:5]) + (f" et {len(found) - 5} autre(s)" if len(found) > 5 else "")
+    return (f"Places non comptées : aucune des {len(codes)} structure(s) du fichier local « {Path(str(path)).name} » "
+            f"n'est dans une commune de {portrait.territory.name} (communes du fichier : {shown}). Vérifiez que le "
+            "fichier (paramètre local_data) est celui de ce territoire ; seul le taux publié par la CAF est montré.")
 
 
 def study_tables(portrait: Portrait) -> dict[str, pd.DataFrame]:

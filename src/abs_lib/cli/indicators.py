@@ -23,7 +23,7 @@ def register(sub) -> None:
                    help="millésime des données à garder (défaut : tous)")
     p.add_argument("--compare-to", "--comparer-a", type=int, default=None, metavar="ANNÉE",
                    help="ajoute l'évolution depuis ce millésime (refusée si l'INSEE juge les recensements non comparables)")
-    p.add_argument("--format", choices=["csv", "xlsx"], default="csv", help="format de sortie (défaut : csv)")
+    p.add_argument("--format", choices=["csv", "xlsx"], default="csv", help="format de sortie (défaut : csv, format d'échange « , » et point décimal ; xlsx pour Excel)")
     p.add_argument("--output", "-o", metavar="FICHIER", default=None,
                    help="fichier de sortie (défaut : la sortie standard en CSV ; obligatoire en XLSX)")
     p.add_argument("--geography", "--geographie", type=int, default=None, metavar="ANNÉE",

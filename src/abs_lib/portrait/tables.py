@@ -373,9 +373,8 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
     caf = coverage_rates(portrait).iloc[0]
     records, rates = [], []
     for label, day in (("avant", before), ("après", after)):
-        places = local_places_by_commune(frame, as_of=day, communes=communes)["PLACES_LOCAL"].sum(min_count=1)
-        if note is not None:
-            places = np.nan
+        places = (np.nan if note is not None else
+                  local_places_by_commune(frame, as_of=day, communes=communes)["PLACES_LOCAL"].sum(min_count=1))
         rate = places / children * 100 if children and not np.isnan(children) else np.nan
         records.append({"": label, "Date": pd.Timestamp(day).strftime("%d/%m/%Y"),
                         "Places en structures (fichier local)": format_number(places, decimals=0),
@@ -383,9 +382,9 @@ def local_coverage(portrait: Portrait, path, *, before: str | None = None, after
                         "Places pour 100 enfants": format_number(rate, decimals=1)})
         rates.append(caf.copy().astype(float))
         rates[-1]["eaje"] = rate
-    if note is not None:
-        return LocalCoverage(pd.DataFrame.from_records(records), None, None, note)
-    return LocalCoverage(pd.DataFrame.from_records(records), rates[0], rates[1])
+    if note is not None:  # no local count: the figure keeps the CAF's rates only
+        rates = [None, None]
+    return LocalCoverage(pd.DataFrame.from_records(records), rates[0], rates[1], note)
 
 
 def _no_local_structure_note(portrait: Portrait, codes: pd.Series, path) -> str:
